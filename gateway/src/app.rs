@@ -1,0 +1,199 @@
+//! Building the application from its configuration, and its router.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, Request};
+use axum::routing::get;
+use redis::aio::ConnectionManager;
+use spaces_graphql::{Deps, SpacesSchema, build_schema};
+use spaces_migrations::MigratorTrait;
+use spaces_tenants::Db;
+use spaces_tenants::auth::limiter::AttemptLimiter;
+use spaces_tenants::auth::tokens::Keys;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::limiter::{MemoryLimiter, RedisLimiter};
+use crate::metrics::Metrics;
+use crate::{mailer, routes};
+
+pub struct AppState {
+    pub config: Config,
+    pub deps: Arc<Deps>,
+    pub schema: SpacesSchema,
+    pub metrics: Metrics,
+    pub redis: Option<ConnectionManager>,
+}
+
+pub struct App {
+    pub state: Arc<AppState>,
+}
+
+/// Runs the migrations as the database owner (on SQLite, the one connection there is).
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let db = Db::connect(url, 2)
+        .await
+        .context("connecting to the database to migrate")?;
+    spaces_migrations::Migrator::up(db.connection(), None)
+        .await
+        .context("running migrations")?;
+    db.close().await;
+    Ok(())
+}
+
+fn load_keys(config: &Config) -> anyhow::Result<Keys> {
+    let path = match &config.signing_key_file {
+        Some(p) => p.clone(),
+        None => {
+            let p = config.data_dir.join("signing-key.pem");
+            if !p.exists() {
+                std::fs::create_dir_all(&config.data_dir)
+                    .with_context(|| format!("creating {}", config.data_dir.display()))?;
+                std::fs::write(&p, Keys::generate_pem()?)
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+            tracing::warn!(path = %p.display(), "using a development signing key generated into the data directory; set SPACES_SIGNING_KEY_FILE in production");
+            p
+        }
+    };
+    let pem = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading the signing key {}", path.display()))?;
+    Ok(Keys::from_pem(
+        &pem,
+        &config.issuer,
+        "spaces-api",
+        config.access_token_ttl,
+    )?)
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if config.is_sqlite() {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("creating {}", config.data_dir.display()))?;
+            migrate(&config.database_url).await?;
+        } else if let Some(owner) = &config.database_owner_url {
+            migrate(owner).await?;
+        }
+        let db = Db::connect(&config.database_url, config.db_max_connections)
+            .await
+            .with_context(|| {
+                format!(
+                    "connecting to {}",
+                    crate::config::redact(&config.database_url)
+                )
+            })?;
+        if let Some(audit) = db.audit_role().await?
+            && !audit.is_safe()
+        {
+            bail!(
+                "refusing to start: the database role {:?} could get around row-level security \
+                 (superuser: {}, bypassrls: {}, owns tables: {:?}). Connect the server as a role \
+                 that owns nothing and is a member of {} (see README, PostgreSQL).",
+                audit.role,
+                audit.superuser,
+                audit.bypass_rls,
+                audit.owned_tables,
+                spaces_migrations::APP_ROLE
+            );
+        }
+        let keys = Arc::new(load_keys(&config)?);
+        let (redis, limiter): (Option<ConnectionManager>, Arc<dyn AttemptLimiter>) = match &config
+            .redis_url
+        {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .context("SPACES_REDIS_URL is not a Redis URL")?;
+                let conn =
+                    tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new(client))
+                        .await
+                        .context("connecting to Redis timed out")?
+                        .with_context(|| {
+                            format!("connecting to Redis at {}", crate::config::redact(url))
+                        })?;
+                (Some(conn.clone()), Arc::new(RedisLimiter::new(conn)))
+            }
+            None => (None, Arc::new(MemoryLimiter::default())),
+        };
+        let refresh_ttl = chrono::Duration::from_std(config.refresh_token_ttl)
+            .context("SPACES_REFRESH_TOKEN_TTL_SECS")?;
+        let deps = Arc::new(Deps {
+            db,
+            keys,
+            limiter,
+            refresh_ttl,
+            base_domain: config.base_domain.clone(),
+        });
+        let schema = build_schema(config.introspection);
+        Ok(Self {
+            state: Arc::new(AppState {
+                config,
+                deps,
+                schema,
+                metrics: Metrics::default(),
+                redis,
+            }),
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        let state = self.state.clone();
+        let x_request_id = HeaderName::from_static("x-request-id");
+        let mut router = Router::new()
+            .route("/graphql", get(routes::graphiql).post(routes::graphql))
+            .route("/healthz", get(routes::healthz))
+            .route("/readyz", get(routes::readyz))
+            .route("/metrics", get(routes::metrics))
+            .route("/.well-known/jwks.json", get(routes::jwks))
+            .with_state(state.clone());
+        if !state.config.cors_origins.is_empty() {
+            let origins: Vec<HeaderValue> = state
+                .config
+                .cors_origins
+                .iter()
+                .filter_map(|o| o.parse().ok())
+                .collect();
+            router = router.layer(
+                CorsLayer::new()
+                    .allow_origin(AllowOrigin::list(origins))
+                    .allow_methods([Method::GET, Method::POST])
+                    .allow_headers([
+                        axum::http::header::AUTHORIZATION,
+                        axum::http::header::CONTENT_TYPE,
+                        HeaderName::from_static("x-tenant"),
+                    ]),
+            );
+        }
+        router
+            .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let rid = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("request", request_id = %rid, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty)
+            }))
+            .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let worker = mailer::spawn_outbox_worker(self.state.clone());
+        let router = self.router();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+        worker.abort();
+        Ok(())
+    }
+}

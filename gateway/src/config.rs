@@ -1,0 +1,147 @@
+//! Configuration from `SPACES_*` environment variables only; the defaults run the embedded
+//! setup (SQLite in `./data`, in-process limits, a development signing key).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+#[derive(Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// PostgreSQL: the owner's URL, used only to run migrations.
+    pub database_owner_url: Option<String>,
+    pub db_max_connections: u32,
+    pub redis_url: Option<String>,
+    pub base_domain: String,
+    pub signing_key_file: Option<PathBuf>,
+    pub issuer: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub cors_origins: Vec<String>,
+    pub introspection: bool,
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    pub trust_forwarded_for: bool,
+    pub outbox_interval: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    // Secrets live in URLs (passwords) and files; print neither.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database", &redact(&self.database_url))
+            .field("redis", &self.redis_url.as_deref().map(redact))
+            .field("base_domain", &self.base_domain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn secs(var: Lookup, name: &str, default: u64) -> anyhow::Result<Duration> {
+    match var(name) {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => {
+            Ok(Duration::from_secs(v.trim().parse().with_context(
+                || format!("{name} must be a number of seconds"),
+            )?))
+        }
+    }
+}
+
+fn flag(var: Lookup, name: &str, default: bool) -> anyhow::Result<bool> {
+    match var(name).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => bail!("{name} must be true or false, not {other:?}"),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads each setting through `lookup`; blank values count as unset.
+    pub fn from_lookup(lookup: Lookup) -> anyhow::Result<Self> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(var("SPACES_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = var("SPACES_DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("spaces.db").display())
+        });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            bail!("SPACES_DATABASE_URL must start with sqlite: or postgres://");
+        }
+        let access_token_ttl = secs(&var, "SPACES_ACCESS_TOKEN_TTL_SECS", 900)?;
+        if access_token_ttl.as_secs() < 60 || access_token_ttl.as_secs() > 3600 {
+            bail!("SPACES_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
+        }
+        Ok(Self {
+            addr: var("SPACES_ADDR")
+                .unwrap_or_else(|| "127.0.0.1:8080".into())
+                .parse()
+                .context("SPACES_ADDR must be host:port, such as 127.0.0.1:8080")?,
+            data_dir,
+            database_url,
+            database_owner_url: var("SPACES_DATABASE_OWNER_URL"),
+            db_max_connections: var("SPACES_DB_MAX_CONNECTIONS")
+                .map(|v| v.parse())
+                .transpose()
+                .context("SPACES_DB_MAX_CONNECTIONS")?
+                .unwrap_or(16),
+            redis_url: var("SPACES_REDIS_URL"),
+            base_domain: var("SPACES_BASE_DOMAIN")
+                .unwrap_or_else(|| "localhost".into())
+                .to_ascii_lowercase(),
+            signing_key_file: var("SPACES_SIGNING_KEY_FILE").map(PathBuf::from),
+            issuer: var("SPACES_ISSUER").unwrap_or_else(|| "spaces".into()),
+            access_token_ttl,
+            refresh_token_ttl: secs(&var, "SPACES_REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            cors_origins: var("SPACES_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            introspection: flag(&var, "SPACES_INTROSPECTION", true)?,
+            smtp_url: var("SPACES_SMTP_URL"),
+            smtp_from: var("SPACES_SMTP_FROM")
+                .unwrap_or_else(|| "Spaces <no-reply@localhost>".into()),
+            trust_forwarded_for: flag(&var, "SPACES_TRUST_FORWARDED_FOR", false)?,
+            outbox_interval: Duration::from_millis(
+                var("SPACES_OUTBOX_INTERVAL_MS")
+                    .map(|v| v.parse())
+                    .transpose()
+                    .context("SPACES_OUTBOX_INTERVAL_MS")?
+                    .unwrap_or(2000),
+            ),
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}

@@ -1,0 +1,17 @@
+//! The HTTP face of Spaces: configuration, telemetry, tenant resolution, tokens, rate-limit
+//! stores, `/graphql`, health, metrics and the outbox worker. `App::build` then `router()`, so
+//! tests start exactly the server that ships.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod limiter;
+pub mod mailer;
+pub mod metrics;
+pub mod resolve;
+pub mod routes;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Config;

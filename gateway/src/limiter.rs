@@ -1,0 +1,98 @@
+//! Stores for failed sign-in counts: Redis when configured (shared by every gateway), process
+//! memory otherwise. Fixed 15-minute windows.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use redis::aio::ConnectionManager;
+use spaces_tenants::auth::limiter::{AttemptLimiter, WINDOW};
+use spaces_tenants::{Error, Result};
+
+#[derive(Default)]
+pub struct MemoryLimiter {
+    windows: Mutex<HashMap<String, (u64, Instant)>>,
+}
+
+impl MemoryLimiter {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (u64, Instant)>) -> T) -> Result<T> {
+        let mut g = self
+            .windows
+            .lock()
+            .map_err(|_| Error::Internal("limiter lock poisoned".into()))?;
+        // Forget ended windows now and then, so the map does not grow without bound.
+        if g.len() > 100_000 {
+            g.retain(|_, (_, start)| start.elapsed() < WINDOW);
+        }
+        Ok(f(&mut g))
+    }
+}
+
+#[async_trait::async_trait]
+impl AttemptLimiter for MemoryLimiter {
+    async fn failures(&self, key: &str) -> Result<(u64, u64)> {
+        self.with(|m| match m.get(key) {
+            Some((n, start)) if start.elapsed() < WINDOW => {
+                (*n, (WINDOW - start.elapsed()).as_secs().max(1))
+            }
+            _ => (0, 0),
+        })
+    }
+
+    async fn record_failure(&self, key: &str) -> Result<()> {
+        self.with(|m| {
+            let e = m.entry(key.to_owned()).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= WINDOW {
+                *e = (0, Instant::now());
+            }
+            e.0 += 1;
+        })
+    }
+}
+
+pub struct RedisLimiter {
+    conn: ConnectionManager,
+}
+
+impl RedisLimiter {
+    pub fn new(conn: ConnectionManager) -> Self {
+        Self { conn }
+    }
+}
+
+fn redis_err(e: redis::RedisError) -> Error {
+    Error::Internal(format!("redis: {e}"))
+}
+
+#[async_trait::async_trait]
+impl AttemptLimiter for RedisLimiter {
+    async fn failures(&self, key: &str) -> Result<(u64, u64)> {
+        let mut c = self.conn.clone();
+        let (n, ttl): (Option<u64>, i64) = redis::pipe()
+            .get(key)
+            .ttl(key)
+            .query_async(&mut c)
+            .await
+            .map_err(redis_err)?;
+        Ok((n.unwrap_or(0), ttl.max(1) as u64))
+    }
+
+    async fn record_failure(&self, key: &str) -> Result<()> {
+        let mut c = self.conn.clone();
+        // One atomic step: the window's expiry is set with its first failure, never missed.
+        redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(key)
+            .arg(0)
+            .arg("NX")
+            .arg("EX")
+            .arg(WINDOW.as_secs())
+            .ignore()
+            .incr(key, 1u64)
+            .ignore()
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(redis_err)
+    }
+}

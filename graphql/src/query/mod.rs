@@ -1,0 +1,12 @@
+mod organisations;
+mod people;
+mod platform;
+mod space;
+
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Query(
+    space::SpaceQuery,
+    people::PeopleQuery,
+    organisations::OrganisationQuery,
+    platform::PlatformQuery,
+);

@@ -1,0 +1,153 @@
+//! What one request knows: its tenant (from the host), its principal (from the token, with roles
+//! read now), and one transaction that every resolver shares and the gateway ends.
+
+use std::sync::Arc;
+
+use spaces_tenants::auth::limiter::AttemptLimiter;
+use spaces_tenants::auth::tokens::{Bearer, Keys, unix_now};
+use spaces_tenants::spaces::{Space, SpaceStatus, operators};
+use spaces_tenants::{Db, Principal, TenantTx, people};
+use tokio::sync::Mutex;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Long-lived services every request uses.
+pub struct Deps {
+    pub db: Db,
+    pub keys: Arc<Keys>,
+    pub limiter: Arc<dyn AttemptLimiter>,
+    pub refresh_ttl: chrono::Duration,
+    /// `<slug>.<base domain>` serves each space; used in links sent to people.
+    pub base_domain: String,
+}
+
+impl Deps {
+    pub fn accept_url(&self, slug: &str) -> String {
+        format!("https://{slug}.{}/accept-invitation", self.base_domain)
+    }
+}
+
+/// The request's scope, as every resolver reaches it.
+pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> &'a RequestScope {
+    ctx.data_unchecked::<Arc<RequestScope>>()
+}
+
+pub struct RequestScope {
+    pub deps: Arc<Deps>,
+    pub tenant: Option<Space>,
+    pub principal: Principal,
+    /// The client address, for sign-in limits.
+    pub client: String,
+    tx: Mutex<Option<Arc<TenantTx>>>,
+}
+
+impl RequestScope {
+    /// Establishes who is calling. A token is valid only in the tenant that issued it, and a
+    /// suspended tenant accepts no authenticated call.
+    pub async fn open(
+        deps: Arc<Deps>,
+        tenant: Option<Space>,
+        bearer_token: Option<&str>,
+        client: String,
+    ) -> ApiResult<Self> {
+        let mut scope = Self {
+            deps,
+            tenant,
+            principal: Principal::Anonymous,
+            client,
+            tx: Mutex::new(None),
+        };
+        let Some(token) = bearer_token else {
+            return Ok(scope);
+        };
+        let bearer = scope.deps.keys.verify(token, unix_now())?;
+        scope.principal = match bearer {
+            Bearer::Operator { operator } => {
+                if !operators::exists(&scope.deps.db, operator).await? {
+                    return Err(ApiError::unauthenticated("invalid or expired token"));
+                }
+                Principal::Operator { operator }
+            }
+            Bearer::Person {
+                tenant,
+                person,
+                version,
+            } => {
+                let space = scope
+                    .tenant
+                    .as_ref()
+                    .filter(|s| s.id == tenant)
+                    .ok_or_else(|| {
+                        ApiError::unauthenticated(
+                            "this token belongs to another space; sign in here",
+                        )
+                    })?;
+                if space.status == SpaceStatus::Suspended {
+                    return Err(ApiError::forbidden("this space is suspended"));
+                }
+                let tx = scope.tx().await?;
+                people::load_principal(&tx, person, version).await?
+            }
+        };
+        Ok(scope)
+    }
+
+    /// The request's tenant, or a clear error when the request named none.
+    pub fn space(&self) -> ApiResult<&Space> {
+        self.tenant.as_ref().ok_or_else(|| {
+            ApiError::bad_input(
+                "host",
+                "no space here: use the space's domain or an X-Tenant header",
+            )
+        })
+    }
+
+    /// The request's transaction, begun on first use and bound to the request's tenant.
+    pub async fn tx(&self) -> ApiResult<Arc<TenantTx>> {
+        let mut guard = self.tx.lock().await;
+        if let Some(tx) = guard.as_ref() {
+            return Ok(tx.clone());
+        }
+        let space = self.space()?;
+        let tx = Arc::new(TenantTx::begin(&self.deps.db, space.id).await?);
+        *guard = Some(tx.clone());
+        Ok(tx)
+    }
+
+    /// Ends the transaction: commit when the whole request succeeded, roll back otherwise.
+    pub async fn finish(&self, commit: bool) -> ApiResult<()> {
+        let Some(tx) = self.tx.lock().await.take() else {
+            return Ok(());
+        };
+        let tx = Arc::try_unwrap(tx).map_err(|_| {
+            tracing::error!("request transaction still shared after execution");
+            ApiError::internal()
+        })?;
+        if commit {
+            tx.commit().await?
+        } else {
+            tx.rollback().await?
+        }
+        Ok(())
+    }
+
+    /// Guards: the calling person, in an active space.
+    pub fn require_person(&self) -> ApiResult<&Principal> {
+        match &self.principal {
+            Principal::Person { .. } => Ok(&self.principal),
+            _ => Err(ApiError::unauthenticated("sign in to this space first")),
+        }
+    }
+
+    pub fn require_operator(&self) -> ApiResult<()> {
+        match &self.principal {
+            Principal::Operator { .. } => Ok(()),
+            Principal::Anonymous => Err(ApiError::unauthenticated(
+                "sign in as a platform operator first",
+            )),
+            Principal::Person { .. } => {
+                Err(ApiError::forbidden("only platform operators may do this"))
+            }
+        }
+    }
+}

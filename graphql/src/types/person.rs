@@ -1,0 +1,126 @@
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use spaces_tenants::kernel::principal::Grant;
+use spaces_tenants::people::{self, Person, PersonStatus};
+use spaces_tenants::{Role, organisations};
+
+use super::organisation::OrganisationGql;
+use crate::error::ApiResult;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "Role")]
+pub enum RoleGql {
+    /// Runs the whole space.
+    TenantAdmin,
+    /// HR of an organisation and everything below it.
+    OrgAdmin,
+    /// Follows the people of an organisation and everything below it.
+    Manager,
+    Learner,
+}
+
+impl From<Role> for RoleGql {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::TenantAdmin => Self::TenantAdmin,
+            Role::OrgAdmin => Self::OrgAdmin,
+            Role::Manager => Self::Manager,
+            Role::Learner => Self::Learner,
+        }
+    }
+}
+
+impl From<RoleGql> for Role {
+    fn from(r: RoleGql) -> Self {
+        match r {
+            RoleGql::TenantAdmin => Self::TenantAdmin,
+            RoleGql::OrgAdmin => Self::OrgAdmin,
+            RoleGql::Manager => Self::Manager,
+            RoleGql::Learner => Self::Learner,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "PersonStatus")]
+pub enum PersonStatusGql {
+    /// Invited; has not chosen a password yet.
+    Invited,
+    Active,
+    Disabled,
+}
+
+impl From<PersonStatus> for PersonStatusGql {
+    fn from(s: PersonStatus) -> Self {
+        match s {
+            PersonStatus::Invited => Self::Invited,
+            PersonStatus::Active => Self::Active,
+            PersonStatus::Disabled => Self::Disabled,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "RoleGrant")]
+pub struct RoleGrantGql {
+    pub id: ID,
+    pub role: RoleGql,
+    pub organisation_id: ID,
+}
+
+impl From<&Grant> for RoleGrantGql {
+    fn from(g: &Grant) -> Self {
+        Self {
+            id: ID(g.id.to_string()),
+            role: g.role.into(),
+            organisation_id: ID(g.organisation.to_string()),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct PersonGql(pub Person);
+
+#[Object(name = "Person")]
+impl PersonGql {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn given_name(&self) -> &str {
+        &self.0.given_name
+    }
+    async fn family_name(&self) -> &str {
+        &self.0.family_name
+    }
+    async fn status(&self) -> PersonStatusGql {
+        self.0.status.into()
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+    /// The organisation the person belongs to.
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<OrganisationGql>> {
+        let scope = crate::scope::of(ctx);
+        let tx = scope.tx().await?;
+        match organisations::get(&tx, &scope.principal, self.0.organisation).await {
+            Ok(org) => Ok(Some(OrganisationGql {
+                org,
+                head_count: None,
+            })),
+            Err(spaces_tenants::Error::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+    /// Roles held, each on an organisation.
+    async fn roles(&self, ctx: &Context<'_>) -> ApiResult<Vec<RoleGrantGql>> {
+        let scope = crate::scope::of(ctx);
+        let tx = scope.tx().await?;
+        Ok(people::grants_of(&tx, self.0.id)
+            .await?
+            .iter()
+            .map(RoleGrantGql::from)
+            .collect())
+    }
+}

@@ -1,0 +1,22 @@
+//! Frozen schema history for SQLite and PostgreSQL. Imports nothing of ours.
+//!
+//! On PostgreSQL the migrations run as the database owner and set up the wall that the server
+//! cannot get around: every tenant-owned table has row-level security enabled and forced, with a
+//! policy on `app.tenant_id`, and the server's role (a member of `spaces_app`) owns nothing.
+
+pub use sea_orm_migration::prelude::*;
+
+mod builders;
+mod m0001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}
+
+/// The role the server's login role must be a member of; it is granted table privileges only.
+pub const APP_ROLE: &str = "spaces_app";

@@ -1,0 +1,10 @@
+//! Sign-in, passwords, access tokens, refresh-token families and invitations.
+
+pub(crate) mod entity;
+pub mod invitations;
+pub mod limiter;
+pub mod password;
+pub mod secret;
+pub mod sessions;
+pub mod signin;
+pub mod tokens;

@@ -1,0 +1,135 @@
+//! Refresh tokens: opaque, stored hashed, rotated on each use. Tokens descend from one sign-in in
+//! a family; presenting a token that was already rotated means it was copied, so the whole family
+//! is revoked.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+
+use super::entity::refresh_token as rt;
+use super::secret;
+use crate::{PersonId, RefreshTokenId, Result, SessionFamilyId, TenantTx};
+
+#[derive(Debug)]
+pub struct IssuedRefresh {
+    pub token: String,
+    pub family: SessionFamilyId,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+pub enum Rotation {
+    Rotated {
+        person: PersonId,
+        next: IssuedRefresh,
+    },
+    /// The token had been rotated or revoked already; its family is now revoked. Commit this.
+    Reused,
+    /// Unknown or expired.
+    Invalid,
+}
+
+async fn insert(
+    tx: &TenantTx,
+    person: PersonId,
+    family: SessionFamilyId,
+    ttl: Duration,
+) -> Result<IssuedRefresh> {
+    let token = secret::new_token()?;
+    let now = Utc::now();
+    let expires_at = now + ttl;
+    rt::ActiveModel {
+        tenant_id: Set(tx.tenant_uuid()),
+        id: Set(RefreshTokenId::new().uuid()),
+        family_id: Set(family.uuid()),
+        person_id: Set(person.uuid()),
+        token_hash: Set(secret::digest(&token)),
+        expires_at: Set(expires_at),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&tx.tx)
+    .await?;
+    Ok(IssuedRefresh {
+        token,
+        family,
+        expires_at,
+    })
+}
+
+/// A new family, at sign-in.
+pub async fn start(tx: &TenantTx, person: PersonId, ttl: Duration) -> Result<IssuedRefresh> {
+    insert(tx, person, SessionFamilyId::new(), ttl).await
+}
+
+pub async fn rotate(tx: &TenantTx, token: &str, ttl: Duration) -> Result<Rotation> {
+    let hash = secret::digest(token);
+    let now = Utc::now();
+    // The conditional update is the lock: of concurrent rotations, exactly one matches.
+    let won = tx
+        .update_many::<rt::Entity>()
+        .col_expr(rt::Column::RotatedAt, Expr::value(now))
+        .filter(rt::Column::TokenHash.eq(hash.clone()))
+        .filter(rt::Column::RotatedAt.is_null())
+        .filter(rt::Column::RevokedAt.is_null())
+        .filter(rt::Column::ExpiresAt.gt(now))
+        .exec(&tx.tx)
+        .await?;
+    let Some(row) = tx
+        .select::<rt::Entity>()
+        .filter(rt::Column::TokenHash.eq(hash))
+        .one(&tx.tx)
+        .await?
+    else {
+        return Ok(Rotation::Invalid);
+    };
+    if won.rows_affected == 1 {
+        let person = PersonId::from_uuid(row.person_id);
+        let next = insert(tx, person, SessionFamilyId::from_uuid(row.family_id), ttl).await?;
+        return Ok(Rotation::Rotated { person, next });
+    }
+    if row.rotated_at.is_some() || row.revoked_at.is_some() {
+        revoke_family(tx, SessionFamilyId::from_uuid(row.family_id)).await?;
+        return Ok(Rotation::Reused);
+    }
+    Ok(Rotation::Invalid)
+}
+
+pub async fn revoke_family(tx: &TenantTx, family: SessionFamilyId) -> Result<()> {
+    tx.update_many::<rt::Entity>()
+        .col_expr(rt::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(rt::Column::FamilyId.eq(family.uuid()))
+        .filter(rt::Column::RevokedAt.is_null())
+        .exec(&tx.tx)
+        .await?;
+    Ok(())
+}
+
+/// Sign-out: revokes the family of the presented token, if it is one of this person's.
+pub async fn sign_out(tx: &TenantTx, person: PersonId, token: &str) -> Result<bool> {
+    let row = tx
+        .select::<rt::Entity>()
+        .filter(rt::Column::TokenHash.eq(secret::digest(token)))
+        .filter(rt::Column::PersonId.eq(person.uuid()))
+        .one(&tx.tx)
+        .await?;
+    match row {
+        Some(r) => {
+            revoke_family(tx, SessionFamilyId::from_uuid(r.family_id)).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Every session of a person (password change, account disabled).
+pub async fn revoke_all(tx: &TenantTx, person: PersonId) -> Result<()> {
+    tx.update_many::<rt::Entity>()
+        .col_expr(rt::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(rt::Column::PersonId.eq(person.uuid()))
+        .filter(rt::Column::RevokedAt.is_null())
+        .exec(&tx.tx)
+        .await?;
+    Ok(())
+}

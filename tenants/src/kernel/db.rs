@@ -1,0 +1,126 @@
+//! The connection pool, and the only doors to it: [`TenantTx`] and [`PlatformTx`].
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+
+use crate::{Error, Result};
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub(crate) conn: DatabaseConnection,
+}
+
+/// What the server's PostgreSQL role may do; it must be able to do none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAudit {
+    pub role: String,
+    pub superuser: bool,
+    pub bypass_rls: bool,
+    pub owned_tables: Vec<String>,
+}
+
+impl RoleAudit {
+    pub fn is_safe(&self) -> bool {
+        !self.superuser && !self.bypass_rls && self.owned_tables.is_empty()
+    }
+}
+
+impl Db {
+    /// Connects the server's pool. SQLite gets one connection: the embedded default serves one
+    /// writer at a time anyway, and a single connection never meets `SQLITE_BUSY`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(10));
+        if url.starts_with("sqlite:") {
+            opts.max_connections(1).min_connections(1);
+        } else {
+            opts.max_connections(max_connections)
+                .min_connections(1)
+                .test_before_acquire(false);
+        }
+        let conn = Database::connect(opts).await?;
+        if conn.get_database_backend() == DbBackend::Sqlite {
+            conn.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+                .await?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// The raw connection, for migrations only: everything else goes through a transaction.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn from_connection(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend() == DbBackend::Postgres
+    }
+
+    /// Readiness: one round trip.
+    pub async fn ping(&self) -> Result<()> {
+        self.conn.ping().await.map_err(Error::Db)
+    }
+
+    /// Pool use, for metrics: (connections open, of which idle).
+    pub fn pool_state(&self) -> (u32, u32) {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            DbBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            _ => (0, 0),
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+
+    /// On PostgreSQL, what the connected role could do to get around row-level security.
+    pub async fn audit_role(&self) -> Result<Option<RoleAudit>> {
+        if !self.is_postgres() {
+            return Ok(None);
+        }
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT current_user::text AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+            ))
+            .await?
+            .ok_or_else(|| Error::Internal("current role not in pg_roles".into()))?;
+        let owned = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT schemaname || '.' || tablename AS t FROM pg_tables \
+                 WHERE tableowner = current_user AND schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+            ))
+            .await?;
+        Ok(Some(RoleAudit {
+            role: row.try_get("", "role")?,
+            superuser: row.try_get("", "rolsuper")?,
+            bypass_rls: row.try_get("", "rolbypassrls")?,
+            owned_tables: owned
+                .iter()
+                .map(|r| r.try_get("", "t"))
+                .collect::<Result<_, _>>()?,
+        }))
+    }
+}

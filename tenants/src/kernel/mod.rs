@@ -1,0 +1,9 @@
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod principal;
+pub(crate) mod raw;
+pub(crate) mod scoped;
+pub mod tx;
+pub mod values;

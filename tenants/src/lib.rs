@@ -1,0 +1,18 @@
+//! The tenancy kernel and everything that lives inside a space.
+//!
+//! Every tenant-owned table is reached only through services that take a [`TenantTx`];
+//! entities stay private to this crate so no caller can write an unscoped query.
+
+pub mod auth;
+pub mod kernel;
+pub mod organisations;
+pub mod outbox;
+pub mod people;
+pub mod spaces;
+
+pub use kernel::db::Db;
+pub use kernel::error::{Error, Result};
+pub use kernel::ids::*;
+pub use kernel::principal::{Principal, Role};
+pub use kernel::tx::{PlatformTx, TenantTx};
+pub use kernel::values;

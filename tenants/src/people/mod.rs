@@ -1,0 +1,379 @@
+//! People of one tenant, their roles on the organisation tree, and who may see whom.
+
+pub(crate) mod entity;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::principal::{Grant, Need};
+use crate::organisations;
+use crate::values::{Email, name};
+use crate::{Error, OrganisationId, PersonId, Principal, Result, Role, RoleGrantId, TenantTx};
+
+use entity::{grant, person};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PersonStatus {
+    /// Invited, no password yet.
+    Invited,
+    Active,
+    Disabled,
+}
+
+impl PersonStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PersonStatus::Invited => "invited",
+            PersonStatus::Active => "active",
+            PersonStatus::Disabled => "disabled",
+        }
+    }
+
+    pub(crate) fn from_db_str(s: &str) -> Self {
+        match s {
+            "active" => PersonStatus::Active,
+            "invited" => PersonStatus::Invited,
+            _ => PersonStatus::Disabled,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: PersonId,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub organisation: OrganisationId,
+    pub status: PersonStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<person::Model> for Person {
+    fn from(m: person::Model) -> Self {
+        Self {
+            id: PersonId::from_uuid(m.id),
+            email: m.email,
+            given_name: m.given_name,
+            family_name: m.family_name,
+            organisation: OrganisationId::from_uuid(m.organisation_id),
+            status: PersonStatus::from_db_str(&m.status),
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewPerson {
+    pub email: Email,
+    pub given_name: String,
+    pub family_name: String,
+    pub organisation: OrganisationId,
+}
+
+impl NewPerson {
+    pub fn parse(
+        email: &str,
+        given_name: &str,
+        family_name: &str,
+        organisation: OrganisationId,
+    ) -> Result<Self> {
+        Ok(Self {
+            email: Email::parse("email", email)?,
+            given_name: name("givenName", given_name, 100)?,
+            family_name: name("familyName", family_name, 100)?,
+            organisation,
+        })
+    }
+}
+
+/// Inserts a person; the email is unique per tenant without regard to case.
+pub(crate) async fn insert(
+    tx: &TenantTx,
+    new: &NewPerson,
+    password_hash: Option<String>,
+) -> Result<Person> {
+    let status = if password_hash.is_some() {
+        PersonStatus::Active
+    } else {
+        PersonStatus::Invited
+    };
+    let now = Utc::now();
+    let m = person::ActiveModel {
+        tenant_id: Set(tx.tenant_uuid()),
+        id: Set(PersonId::new().uuid()),
+        email: Set(new.email.as_str().to_owned()),
+        given_name: Set(new.given_name.clone()),
+        family_name: Set(new.family_name.clone()),
+        organisation_id: Set(new.organisation.uuid()),
+        password_hash: Set(password_hash),
+        status: Set(status.as_str().to_owned()),
+        password_changed_at: Set(None),
+        token_version: Set(0),
+        created_at: Set(now),
+    }
+    .insert(&tx.tx)
+    .await
+    .map_err(|e| {
+        Error::on_unique(
+            e,
+            "email",
+            "a person with this email already exists in this space",
+        )
+    })?;
+    Ok(m.into())
+}
+
+pub(crate) async fn insert_grant(
+    tx: &TenantTx,
+    person: PersonId,
+    org: OrganisationId,
+    role: Role,
+) -> Result<RoleGrantId> {
+    let id = RoleGrantId::new();
+    grant::ActiveModel {
+        tenant_id: Set(tx.tenant_uuid()),
+        id: Set(id.uuid()),
+        person_id: Set(person.uuid()),
+        organisation_id: Set(org.uuid()),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&tx.tx)
+    .await
+    .map_err(|e| Error::on_unique(e, "role", "this person already holds this role here"))?;
+    Ok(id)
+}
+
+pub(crate) async fn model(tx: &TenantTx, id: PersonId) -> Result<Option<person::Model>> {
+    Ok(tx
+        .select::<person::Entity>()
+        .filter(person::Column::Id.eq(id.uuid()))
+        .one(&tx.tx)
+        .await?)
+}
+
+pub(crate) async fn model_by_email(tx: &TenantTx, email: &Email) -> Result<Option<person::Model>> {
+    Ok(tx
+        .select::<person::Entity>()
+        .filter(person::Column::Email.eq(email.as_str()))
+        .one(&tx.tx)
+        .await?)
+}
+
+pub(crate) async fn home_organisation(
+    tx: &TenantTx,
+    id: PersonId,
+) -> Result<Option<OrganisationId>> {
+    Ok(model(tx, id)
+        .await?
+        .map(|m| OrganisationId::from_uuid(m.organisation_id)))
+}
+
+/// The principal behind a verified token: the person must exist, be active, and not have
+/// changed their password since the token was issued. Roles are read now, not from the token.
+pub async fn load_principal(tx: &TenantTx, id: PersonId, token_version: i32) -> Result<Principal> {
+    let m = model(tx, id)
+        .await?
+        .ok_or(Error::Unauthenticated("this account no longer exists"))?;
+    if PersonStatus::from_db_str(&m.status) != PersonStatus::Active {
+        return Err(Error::Unauthenticated("this account is not active"));
+    }
+    if m.token_version != token_version {
+        return Err(Error::Unauthenticated(
+            "the password changed since this token was issued",
+        ));
+    }
+    Ok(Principal::Person {
+        tenant: tx.tenant(),
+        person: id,
+        grants: grants_of(tx, id).await?,
+    })
+}
+
+pub async fn grants_of(tx: &TenantTx, id: PersonId) -> Result<Vec<Grant>> {
+    let rows = tx
+        .select::<grant::Entity>()
+        .filter(grant::Column::PersonId.eq(id.uuid()))
+        .order_by_asc(grant::Column::Id)
+        .all(&tx.tx)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for g in rows {
+        let org = organisations::load(tx, OrganisationId::from_uuid(g.organisation_id)).await?;
+        if org.archived_at.is_some() {
+            continue;
+        }
+        let Some(role) = Role::from_db(&g.role) else {
+            continue;
+        };
+        out.push(Grant {
+            id: RoleGrantId::from_uuid(g.id),
+            role,
+            organisation: org.id,
+            path: org.path,
+        });
+    }
+    Ok(out)
+}
+
+/// A person the principal may see: themselves, or someone in a subtree they may read.
+pub async fn get(tx: &TenantTx, who: &Principal, id: PersonId) -> Result<Person> {
+    let m = model(tx, id).await?.ok_or(Error::NotFound)?;
+    if who.person().map(|(_, p)| p) == Some(id) {
+        return Ok(m.into());
+    }
+    let org = organisations::load(tx, OrganisationId::from_uuid(m.organisation_id)).await?;
+    if who.may(Need::Read, &org.path) {
+        Ok(m.into())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Invites a person into an organisation the principal manages, with a role there.
+pub async fn invite(
+    tx: &TenantTx,
+    who: &Principal,
+    new: NewPerson,
+    role: Role,
+    accept_url: &str,
+) -> Result<(Person, String)> {
+    let org = organisations::get(tx, who, new.organisation)
+        .await
+        .map_err(|_| Error::invalid("organisationId", "no such organisation"))?;
+    if !who.may(Need::Manage, &org.path) {
+        return Err(Error::Forbidden(
+            "inviting people needs an admin role on their organisation",
+        ));
+    }
+    if role == Role::TenantAdmin && !who.is_tenant_admin() {
+        return Err(Error::Forbidden("only a tenant admin can make another"));
+    }
+    let grant_org = if role == Role::TenantAdmin {
+        organisations::root(tx).await?.id
+    } else {
+        org.id
+    };
+    let person = insert(tx, &new, None).await?;
+    insert_grant(tx, person.id, grant_org, role).await?;
+    let token = crate::auth::invitations::create(tx, &person, accept_url).await?;
+    Ok((person, token))
+}
+
+/// Grants a role on a node the principal manages.
+pub async fn grant_role(
+    tx: &TenantTx,
+    who: &Principal,
+    person: PersonId,
+    org: OrganisationId,
+    role: Role,
+) -> Result<RoleGrantId> {
+    let target = get(tx, who, person).await?;
+    let node = organisations::get(tx, who, org)
+        .await
+        .map_err(|_| Error::invalid("organisationId", "no such organisation"))?;
+    if !who.may(Need::Manage, &node.path) {
+        return Err(Error::Forbidden(
+            "granting roles needs an admin role on that organisation",
+        ));
+    }
+    if role == Role::TenantAdmin
+        && (!who.is_tenant_admin() || node.kind != organisations::OrgKind::Root)
+    {
+        return Err(Error::Forbidden(
+            "only a tenant admin can make another, on the root",
+        ));
+    }
+    insert_grant(tx, target.id, node.id, role).await
+}
+
+/// Revokes a grant; takes effect on the holder's next request.
+pub async fn revoke_role(tx: &TenantTx, who: &Principal, grant_id: RoleGrantId) -> Result<()> {
+    let g = tx
+        .select::<grant::Entity>()
+        .filter(grant::Column::Id.eq(grant_id.uuid()))
+        .one(&tx.tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let node = organisations::load(tx, OrganisationId::from_uuid(g.organisation_id)).await?;
+    if !who.may(Need::Manage, &node.path) {
+        return Err(Error::NotFound);
+    }
+    if Role::from_db(&g.role) == Some(Role::TenantAdmin) {
+        let admins = tx
+            .select::<grant::Entity>()
+            .filter(grant::Column::Role.eq(Role::TenantAdmin.as_str()))
+            .count(&tx.tx)
+            .await?;
+        if admins <= 1 {
+            return Err(Error::conflict(
+                "grantId",
+                "a space keeps at least one tenant admin",
+            ));
+        }
+    }
+    tx.delete_many::<grant::Entity>()
+        .filter(grant::Column::Id.eq(grant_id.uuid()))
+        .exec(&tx.tx)
+        .await?;
+    Ok(())
+}
+
+/// People in the subtree under `under` (or all the principal may read), in creation order.
+pub async fn list(
+    tx: &TenantTx,
+    who: &Principal,
+    under: Option<OrganisationId>,
+    page: PageRequest,
+) -> Result<Page<Person>> {
+    let roots: Option<Vec<String>> = match under {
+        Some(id) => {
+            let node = organisations::get(tx, who, id).await?;
+            if !who.may(Need::Read, &node.path) {
+                return Err(Error::NotFound);
+            }
+            Some(vec![node.path])
+        }
+        None => who.readable_roots(),
+    };
+    let mut q = tx.select::<person::Entity>();
+    if let Some(roots) = roots {
+        if roots.is_empty() {
+            // A learner sees only themselves.
+            let me = who.person().map(|(_, p)| p.uuid());
+            q = q.filter(person::Column::Id.eq(me));
+        } else {
+            let mut any = Condition::any();
+            for r in &roots {
+                // Paths hold only ids and slashes, so the literal is safe to inline.
+                debug_assert!(
+                    r.chars()
+                        .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
+                );
+                any = any.add(Expr::cust(format!(
+                    "EXISTS (SELECT 1 FROM organisations o WHERE o.tenant_id = people.tenant_id \
+                     AND o.id = people.organisation_id AND substr(o.path, 1, {}) = '{r}')",
+                    r.len()
+                )));
+            }
+            q = q.filter(any);
+        }
+    }
+    if let Some(after) = page.after {
+        q = q.filter(person::Column::Id.gt(after));
+    }
+    let rows = q
+        .order_by_asc(person::Column::Id)
+        .limit(page.first + 1)
+        .all(&tx.tx)
+        .await?;
+    Ok(Page::from_overfetch(
+        rows.into_iter().map(Person::from).collect(),
+        page,
+    ))
+}

@@ -1,0 +1,234 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use spaces_gateway::{App, Config};
+use tokio::sync::{OnceCell, oneshot};
+
+use crate::pg::PgCluster;
+use crate::redis_server::RedisServer;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: SQLite, in-process limits.
+    Sqlite,
+    /// PostgreSQL with row-level security, and Redis.
+    Postgres,
+}
+
+/// One PostgreSQL cluster and one Redis server per test binary; a migrated template database
+/// that each test clones in milliseconds.
+pub struct Shared {
+    pub pg: PgCluster,
+    pub redis: RedisServer,
+}
+
+pub const TEMPLATE_DB: &str = "spaces_template";
+pub const SERVER_ROLE: &str = "spaces_server";
+pub const SERVER_PASSWORD: &str = "server-password";
+
+static SHARED: OnceCell<Arc<Shared>> = OnceCell::const_new();
+
+pub async fn shared() -> Arc<Shared> {
+    SHARED
+        .get_or_init(|| async {
+            let (pg, redis) = tokio::task::spawn_blocking(|| {
+                let pg = PgCluster::start().expect("starting PostgreSQL for the tests");
+                let redis = RedisServer::start().expect("starting Redis for the tests");
+                (pg, redis)
+            })
+            .await
+            .unwrap();
+            pg.create_database(TEMPLATE_DB, None, None).unwrap();
+            spaces_gateway::app::migrate(&pg.url("owner", None, TEMPLATE_DB)).await.expect("migrating the template");
+            pg.psql(
+                "postgres",
+                &format!(
+                    "CREATE ROLE {SERVER_ROLE} LOGIN PASSWORD '{SERVER_PASSWORD}' NOSUPERUSER NOBYPASSRLS IN ROLE {}",
+                    spaces_migrations::APP_ROLE
+                ),
+            )
+            .unwrap();
+            Arc::new(Shared { pg, redis })
+        })
+        .await
+        .clone()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    /// PostgreSQL only: the test's own database name, for owner-side probes.
+    pub database: Option<String>,
+    pub state: Arc<spaces_gateway::app::AppState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+fn fresh_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("spaces-test-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        static LOGS: std::sync::Once = std::sync::Once::new();
+        // Logs go to the test's captured output, shown when a test fails.
+        LOGS.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_test_writer()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+                .try_init();
+        });
+        let data_dir = fresh_dir();
+        let mut config = Config::from_lookup(&|_| None).unwrap();
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = data_dir.clone();
+        config.database_url = format!("sqlite://{}?mode=rwc", data_dir.join("spaces.db").display());
+        config.base_domain = "spaces.test".into();
+        config.outbox_interval = std::time::Duration::from_millis(200);
+        let mut database = None;
+        if backend == Backend::Postgres {
+            let s = shared().await;
+            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let pg_name = name.clone();
+            let s2 = s.clone();
+            tokio::task::spawn_blocking(move || {
+                s2.pg.create_database(&pg_name, Some(TEMPLATE_DB), None)
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            config.database_url = s.pg.url(SERVER_ROLE, Some(SERVER_PASSWORD), &name);
+            config.db_max_connections = 8;
+            config.redis_url = Some(s.redis.url());
+            database = Some(name);
+        }
+        tweak(&mut config);
+        let app = App::build(config)
+            .await
+            .context("building the app")
+            .unwrap();
+        let state = app.state.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(app.serve(listener, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base: format!("http://{addr}"),
+            backend,
+            client: reqwest::Client::new(),
+            data_dir,
+            database,
+            state,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// A POST to /graphql addressed to a space by `X-Tenant` (or to the platform), with a token.
+    pub async fn gql(
+        &self,
+        tenant: Option<&str>,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = tenant {
+            req = req.header("X-Tenant", t);
+        }
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        req.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Same, addressed by `Host`.
+    pub async fn gql_host(
+        &self,
+        host: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("Host", host)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        req.send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+
+    /// Runs SQL as the database owner (PostgreSQL) and returns psql's unaligned output.
+    pub async fn owner_sql(&self, sql: &str) -> String {
+        let db = self
+            .database
+            .clone()
+            .expect("owner_sql needs the PostgreSQL backend");
+        let s = shared().await;
+        let sql = sql.to_owned();
+        tokio::task::spawn_blocking(move || s.pg.psql(&db, &sql))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// The server role's URL for this test's database (PostgreSQL).
+    pub async fn server_url(&self) -> String {
+        let s = shared().await;
+        s.pg.url(
+            SERVER_ROLE,
+            Some(SERVER_PASSWORD),
+            self.database.as_deref().unwrap(),
+        )
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// The code of the first error, or "" when there is none.
+pub fn code(v: &Value) -> String {
+    v["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The data of an answer that must have no errors.
+pub fn ok(v: &Value) -> &Value {
+    assert!(v.get("errors").is_none(), "unexpected errors: {v:#}");
+    &v["data"]
+}

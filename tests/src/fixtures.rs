@@ -1,0 +1,181 @@
+//! Fresh tenants, people and tokens for each test, so tests share a database safely.
+
+use serde_json::{Value, json};
+use spaces_tenants::spaces::operators;
+use spaces_tenants::values::Password;
+use spaces_tenants::{TenantTx, outbox};
+
+use crate::app::{TestApp, ok};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::now_v7().simple().to_string()[20..]
+    )
+}
+
+/// A platform operator and their access token.
+pub async fn operator(app: &TestApp) -> String {
+    let email = format!("{}@platform.test", unique("op"));
+    operators::create(
+        &app.state.deps.db,
+        &email,
+        Password::parse("p", PASSWORD).unwrap(),
+    )
+    .await
+    .unwrap();
+    let v = app
+        .gql(
+            None,
+            None,
+            "mutation($i: OperatorSignInInput!) { operatorSignIn(input: $i) { accessToken } }",
+            json!({ "i": { "email": email, "password": PASSWORD } }),
+        )
+        .await;
+    ok(&v)["operatorSignIn"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The newest invitation token sent to `email` in the space `tenant` (read from the outbox).
+pub async fn invitation_token(app: &TestApp, tenant: &str, email: &str) -> String {
+    let db = &app.state.deps.db;
+    let space = spaces_tenants::spaces::by_slug(db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    let tx = TenantTx::begin(db, space.id).await.unwrap();
+    let msgs = outbox::history(&tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    let body = msgs
+        .iter()
+        .rev()
+        .find(|m| m.recipient == email)
+        .map(|m| m.body.clone())
+        .expect("an invitation in the outbox");
+    body.split("#token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+pub struct Campus {
+    pub slug: String,
+    pub id: String,
+    pub admin_email: String,
+    pub admin_token: String,
+    pub root_id: String,
+}
+
+pub const CREATE_TENANT: &str = "mutation($i: CreateTenantInput!) { createTenant(input: $i) { id slug displayName status domains branding { logoUrl primaryColour accentColour supportEmail } } }";
+
+/// A new space created by an operator, its admin signed in through the invitation.
+pub async fn campus(app: &TestApp, op_token: &str) -> Campus {
+    let slug = unique("campus-");
+    let admin_email = format!("admin@{slug}.test");
+    let v = app
+        .gql(
+            None,
+            Some(op_token),
+            CREATE_TENANT,
+            json!({ "i": {
+                "slug": slug, "displayName": format!("Campus {slug}"), "domains": [format!("{slug}.example.org")],
+                "branding": { "primaryColour": "#00609C", "accentColour": "#f39200", "logoUrl": "https://cdn.example.org/logo.svg", "supportEmail": "help@example.org" },
+                "firstAdmin": { "email": admin_email, "givenName": "Camille", "familyName": "Martin" }
+            }}),
+        )
+        .await;
+    let id = ok(&v)["createTenant"]["id"].as_str().unwrap().to_owned();
+    let token = invitation_token(app, &slug, &admin_email).await;
+    let admin_token = accept(app, &slug, &token).await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = app
+        .gql(
+            Some(&slug),
+            Some(&admin_token),
+            "{ viewer { organisation { id } } }",
+            json!({}),
+        )
+        .await;
+    let root_id = ok(&v)["viewer"]["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Campus {
+        slug,
+        id,
+        admin_email,
+        admin_token,
+        root_id,
+    }
+}
+
+/// Accepts an invitation; returns the session.
+pub async fn accept(app: &TestApp, tenant: &str, token: &str) -> Value {
+    let v = app
+        .gql(
+            Some(tenant),
+            None,
+            "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken refreshToken person { id email } } }",
+            json!({ "i": { "token": token, "password": PASSWORD } }),
+        )
+        .await;
+    ok(&v)["acceptInvitation"].clone()
+}
+
+pub async fn sign_in(app: &TestApp, tenant: &str, email: &str, password: &str) -> Value {
+    app.gql(
+        Some(tenant),
+        None,
+        "mutation($i: SignInInput!) { signIn(input: $i) { accessToken refreshToken person { id email } } }",
+        json!({ "i": { "email": email, "password": password } }),
+    )
+    .await
+}
+
+/// Creates a member company under the root; returns its id.
+pub async fn company(app: &TestApp, c: &Campus, name: &str) -> String {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id } }",
+            json!({ "i": { "parentId": c.root_id, "kind": "COMPANY", "name": name, "sizeBand": "FROM_11_TO_49" } }),
+        )
+        .await;
+    ok(&v)["createOrganisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Invites a person with a role into an organisation, accepts, and returns (person id, token).
+pub async fn member(
+    app: &TestApp,
+    c: &Campus,
+    inviter_token: &str,
+    org: &str,
+    email: &str,
+    role: &str,
+) -> (String, String) {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(inviter_token),
+            "mutation($i: InvitePersonInput!) { invitePerson(input: $i) { id } }",
+            json!({ "i": { "email": email, "givenName": "Given", "familyName": "Family", "organisationId": org, "role": role } }),
+        )
+        .await;
+    let id = ok(&v)["invitePerson"]["id"].as_str().unwrap().to_owned();
+    let token = invitation_token(app, &c.slug, email).await;
+    let s = accept(app, &c.slug, &token).await;
+    (id, s["accessToken"].as_str().unwrap().to_owned())
+}

@@ -1,0 +1,83 @@
+//! GraphQL limits: each refused with its own code, before any work.
+
+use serde_json::json;
+use spaces_tests::app::code;
+use spaces_tests::{Backend, TestApp};
+
+#[tokio::test]
+async fn deep_queries_alias_floods_big_bodies_and_big_batches_are_refused() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let url = format!("{}/graphql", app.base);
+
+    // Too deep: viewer { organisation { ... } } cannot nest, so use __type's recursion.
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {} name {} }} }} }} }}",
+        "ofType { ".repeat(10),
+        "} ".repeat(10)
+    );
+    let v = app.gql(None, None, &deep, json!({})).await;
+    assert_eq!(code(&v), "QUERY_TOO_DEEP", "{v}");
+
+    let aliases: String = (0..31)
+        .map(|i| format!("a{i}: space {{ slug }} "))
+        .collect();
+    let v = app
+        .gql(None, None, &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(code(&v), "TOO_MANY_ALIASES", "{v}");
+    let ok_aliases: String = (0..30)
+        .map(|i| format!("a{i}: space {{ slug }} "))
+        .collect();
+    let v = app
+        .gql(None, None, &format!("{{ {ok_aliases} }}"), json!({}))
+        .await;
+    assert!(v.get("errors").is_none(), "30 aliases are allowed: {v}");
+
+    let big = "x".repeat(70 * 1024);
+    let r = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"query\":\"{{ space {{ slug }} }}\",\"variables\":{{\"pad\":\"{big}\"}}}}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(code(&v), "PAYLOAD_TOO_LARGE");
+    assert!(v["errors"][0]["extensions"]["requestId"].is_string());
+
+    let batch: Vec<_> = (0..11)
+        .map(|_| json!({ "query": "{ space { slug } }" }))
+        .collect();
+    let r = app.client.post(&url).json(&batch).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(code(&v), "BATCH_TOO_LARGE");
+    let batch: Vec<_> = (0..3)
+        .map(|_| json!({ "query": "{ space { slug } }" }))
+        .collect();
+    let v: serde_json::Value = app
+        .client
+        .post(&url)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v.as_array().map(Vec::len),
+        Some(3),
+        "a small batch runs: {v}"
+    );
+
+    let v = app.gql(None, None, "{ space { slug ", json!({})).await;
+    assert_eq!(code(&v), "GRAPHQL_PARSE_FAILED", "{v}");
+    let v = app.gql(None, None, "{ nothingHere }", json!({})).await;
+    assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED", "{v}");
+    app.stop().await;
+}
