@@ -28,6 +28,7 @@ pub struct AppState {
     pub schema: SpacesSchema,
     pub metrics: Metrics,
     pub redis: Option<ConnectionManager>,
+    pub smtp: Option<mailer::Smtp>,
 }
 
 pub struct App {
@@ -130,6 +131,11 @@ impl App {
             base_domain: config.base_domain.clone(),
         });
         let schema = build_schema(config.introspection);
+        let smtp = config
+            .smtp_url
+            .as_deref()
+            .map(mailer::Smtp::new)
+            .transpose()?;
         Ok(Self {
             state: Arc::new(AppState {
                 config,
@@ -137,6 +143,7 @@ impl App {
                 schema,
                 metrics: Metrics::default(),
                 redis,
+                smtp,
             }),
         })
     }

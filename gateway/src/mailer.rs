@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
 use spaces_tenants::kernel::page::PageRequest;
 use spaces_tenants::outbox::{self, Message};
 use spaces_tenants::{TenantTx, spaces};
@@ -50,12 +52,48 @@ pub async fn drain(state: &AppState) -> spaces_tenants::Result<usize> {
     }
 }
 
-async fn deliver(state: &AppState, msg: &Message) -> Result<(), String> {
-    match &state.config.smtp_url {
-        None => {
-            tracing::info!(kind = %msg.kind, to = %msg.recipient, subject = %msg.subject, body = %msg.body, "mail not sent: SPACES_SMTP_URL is not set");
-            Ok(())
-        }
-        Some(_url) => Err("SMTP delivery is not available in this build".into()),
+/// An SMTP relay, as lettre reads its URL: `smtp://host:25` (plain, for a relay on a trusted
+/// network), `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS), with
+/// `user:password@` for a login.
+pub struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl Smtp {
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| anyhow::anyhow!("SPACES_SMTP_URL is not usable: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        Ok(Self { transport })
     }
+}
+
+async fn deliver(state: &AppState, msg: &Message) -> Result<(), String> {
+    let Some(smtp) = &state.smtp else {
+        tracing::info!(kind = %msg.kind, to = %msg.recipient, subject = %msg.subject, body = %msg.body, "mail not sent: SPACES_SMTP_URL is not set");
+        return Ok(());
+    };
+    let email = lettre::Message::builder()
+        .from(
+            state
+                .config
+                .smtp_from
+                .parse()
+                .map_err(|e| format!("SPACES_SMTP_FROM: {e}"))?,
+        )
+        .to(msg
+            .recipient
+            .parse()
+            .map_err(|e| format!("recipient: {e}"))?)
+        .subject(msg.subject.as_str())
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(msg.body.clone())
+        .map_err(|e| format!("building the message: {e}"))?;
+    smtp.transport
+        .send(email)
+        .await
+        .map_err(|e| format!("SMTP: {e}"))?;
+    tracing::info!(kind = %msg.kind, to = %msg.recipient, "mail sent");
+    Ok(())
 }

@@ -59,3 +59,120 @@ async fn the_server_refuses_to_start_as_a_role_that_could_bypass_rls() {
         "{err}"
     );
 }
+
+/// As the server's role with `app.tenant_id` set to B, for every tenant-owned table: A's rows
+/// are invisible, UPDATE and DELETE touch none, and an INSERT carrying A's tenant_id is refused.
+#[tokio::test]
+async fn rls_alone_hides_and_protects_another_tenants_rows() {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+    use spaces_tests::fixtures;
+
+    let app = TestApp::start(Backend::Postgres).await;
+    let op = fixtures::operator(&app).await;
+    let a = fixtures::campus(&app, &op).await;
+    let b = fixtures::campus(&app, &op).await;
+    // Give A a row in every table: a company, a learner with a session.
+    let company = fixtures::company(&app, &a, "A Corp").await;
+    fixtures::member(&app, &a, &a.admin_token, &company, "lea@a.test", "LEARNER").await;
+    assert!(
+        fixtures::sign_in(&app, &a.slug, "lea@a.test", fixtures::PASSWORD).await["errors"]
+            .is_null()
+    );
+
+    let tables: Vec<String> = app
+        .owner_sql(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_attribute a \
+             WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) ORDER BY 1",
+        )
+        .await
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let server = Database::connect(app.server_url().await).await.unwrap();
+    for t in &tables {
+        let count_a = format!("SELECT count(*) FROM {t} WHERE tenant_id = '{}'", a.id);
+        let before = app.owner_sql(&count_a).await;
+        assert_ne!(before, "0", "{t}: the probe needs a row of A");
+        let row = app
+            .owner_sql(&format!(
+                "SELECT row_to_json(x)::text FROM {t} x WHERE tenant_id = '{}' LIMIT 1",
+                a.id
+            ))
+            .await;
+
+        let tx = server.begin().await.unwrap();
+        let run = |sql: String| Statement::from_string(DbBackend::Postgres, sql);
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('app.tenant_id', $1, true)",
+            [b.id.clone().into()],
+        ))
+        .await
+        .unwrap();
+        let seen = tx
+            .query_one_raw(run(count_a.clone()))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap();
+        if t == "tenant_domains" {
+            // The routing table: public by design (domains are in DNS), still write-protected.
+            assert!(seen >= 1);
+        } else {
+            assert_eq!(seen, 0, "{t}: A's rows are visible to B");
+        }
+        let upd = tx
+            .execute_raw(run(format!(
+                "UPDATE {t} SET tenant_id = tenant_id WHERE tenant_id = '{}'",
+                a.id
+            )))
+            .await
+            .unwrap();
+        assert_eq!(upd.rows_affected(), 0, "{t}: B updated A's rows");
+        let del = tx
+            .execute_raw(run(format!("DELETE FROM {t} WHERE tenant_id = '{}'", a.id)))
+            .await
+            .unwrap();
+        assert_eq!(del.rows_affected(), 0, "{t}: B deleted A's rows");
+        tx.rollback().await.unwrap();
+
+        // A copy of A's row under a new key, inserted while scoped to B.
+        let tx = server.begin().await.unwrap();
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('app.tenant_id', $1, true)",
+            [b.id.clone().into()],
+        ))
+        .await
+        .unwrap();
+        let key = if t == "tenant_domains" {
+            "domain"
+        } else {
+            "id"
+        };
+        let fresh = if t == "tenant_domains" {
+            "'probe.example.org'::text".to_owned()
+        } else {
+            "gen_random_uuid()".to_owned()
+        };
+        let err = tx
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!("INSERT INTO {t} SELECT * FROM json_populate_record(NULL::{t}, jsonb_set($1::jsonb, '{{{key}}}', to_jsonb({fresh}))::json)"),
+                [row.clone().into()],
+            ))
+            .await
+            .expect_err("inserting a row of A while scoped to B must fail");
+        assert!(err.to_string().contains("row-level security"), "{t}: {err}");
+        tx.rollback().await.unwrap();
+        assert_eq!(
+            app.owner_sql(&count_a).await,
+            before,
+            "{t}: A's rows changed"
+        );
+    }
+    assert!(tables.len() >= 7, "{tables:?}");
+    app.stop().await;
+}

@@ -1,0 +1,105 @@
+//! Invitations leave through the outbox over SMTP when `SPACES_SMTP_URL` is set.
+
+use std::time::Duration;
+
+use spaces_tests::fixtures;
+use spaces_tests::{Backend, TestApp};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// A minimal SMTP server on loopback: accepts every message and hands over (recipients, data).
+async fn fake_smtp() -> (u16, mpsc::UnboundedReceiver<(Vec<String>, String)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let (mut rcpt, mut data, mut in_data) = (Vec::new(), String::new(), false);
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            tx.send((std::mem::take(&mut rcpt), std::mem::take(&mut data)))
+                                .unwrap();
+                            w.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 fake\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        rcpt.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                        b"250 ok\r\n"
+                    } else if upper.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn invitations_are_delivered_over_smtp() {
+    let (port, mut inbox) = fake_smtp().await;
+    let app = TestApp::start_with(Backend::Sqlite, |c| {
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        c.smtp_from = "Ocapiat campus <campus@example.org>".into();
+    })
+    .await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let company = fixtures::company(&app, &c, "Durand").await;
+    fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &company,
+        "lea@durand.test",
+        "LEARNER",
+    )
+    .await;
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some((rcpt, data)) = inbox.recv().await {
+            seen.push(rcpt.clone());
+            if rcpt == ["lea@durand.test"] {
+                return data;
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("the invitation reached the SMTP server");
+    assert!(
+        found.contains("Subject: Your invitation to your learning space"),
+        "{found}"
+    );
+    assert!(
+        found.contains("#token="),
+        "the link carries the token: {found}"
+    );
+    assert!(
+        found.contains("campus@example.org"),
+        "sent from SPACES_SMTP_FROM: {found}"
+    );
+    app.stop().await;
+}
