@@ -113,11 +113,9 @@ pub async fn graphql(
         }
         BatchRequest::Batch(rs) => (rs, true),
     };
-    let op_name = requests
-        .first()
-        .and_then(|r| r.operation_name.clone())
-        .unwrap_or_else(|| "anonymous".into());
-    let responses = execute(&state, &headers, Some(peer), requests).await;
+    let asked = requests.first().and_then(|r| r.operation_name.clone());
+    let (responses, named) = execute(&state, &headers, Some(peer), requests).await;
+    let op_name = asked.or(named).unwrap_or_else(|| "anonymous".into());
     let outcome = responses
         .iter()
         .flat_map(|r| r.errors.first())
@@ -151,18 +149,18 @@ async fn execute(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
     requests: Vec<async_graphql::Request>,
-) -> Vec<Response> {
+) -> (Vec<Response>, Option<String>) {
     let span = tracing::Span::current();
     let n = requests.len();
     let tenant = match resolve(&state.deps.db, headers, &state.config.base_domain).await {
         Ok(Addressed::Space(s)) => Some(s),
         Ok(Addressed::Platform) => None,
         Ok(Addressed::Unknown(what)) => {
-            return (0..n)
-                .map(|_| error_response("NOT_FOUND", &format!("no space is served at {what}")))
-                .collect();
+            let r = (0..n)
+                .map(|_| error_response("NOT_FOUND", &format!("no space is served at {what}")));
+            return (r.collect(), None);
         }
-        Err(e) => return repeat(e.into(), n),
+        Err(e) => return (repeat(e.into(), n), None),
     };
     if let Some(t) = &tenant {
         span.record("tenant", tracing::field::display(t.id));
@@ -178,7 +176,7 @@ async fn execute(
     let client = client_address(state, headers, peer);
     let scope = match RequestScope::open(state.deps.clone(), tenant, bearer, client).await {
         Ok(s) => Arc::new(s),
-        Err(e) => return repeat(e, n),
+        Err(e) => return (repeat(e, n), None),
     };
     let mut out = Vec::with_capacity(n);
     for req in requests {
@@ -186,11 +184,18 @@ async fn execute(
         classify(&mut resp);
         out.push(resp);
     }
-    let ok = out.iter().all(|r| r.errors.is_empty());
+    let fault = out.iter().flat_map(|r| &r.errors).any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| c.to_string().contains("INTERNAL"))
+    });
+    let ok = !fault;
     if let Err(e) = scope.finish(ok).await {
-        return repeat(e, n);
+        return (repeat(e, n), None);
     }
-    out
+    let named = scope.operation.lock().ok().and_then(|g| g.clone());
+    (out, named)
 }
 
 pub async fn healthz() -> &'static str {

@@ -63,6 +63,12 @@ impl Extension for LimitsExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
+        if let Some(scope) = ctx.data_opt::<Arc<crate::RequestScope>>()
+            && let Some((Some(name), _)) = doc.operations.iter().next()
+            && let Ok(mut slot) = scope.operation.lock()
+        {
+            *slot = Some(name.to_string());
+        }
         let mut total = 0;
         for (_, op) in doc.operations.iter() {
             total += count_aliases(&op.node.selection_set.node, &doc, &mut Vec::new());

@@ -39,6 +39,8 @@ pub struct RequestScope {
     /// The client address, for sign-in limits.
     pub client: String,
     tx: Mutex<Option<Arc<TenantTx>>>,
+    /// The name of the operation run, read from the document (for metrics and logs).
+    pub operation: std::sync::Mutex<Option<String>>,
 }
 
 impl RequestScope {
@@ -56,6 +58,7 @@ impl RequestScope {
             principal: Principal::Anonymous,
             client,
             tx: Mutex::new(None),
+            operation: std::sync::Mutex::new(None),
         };
         let Some(token) = bearer_token else {
             return Ok(scope);
@@ -114,7 +117,25 @@ impl RequestScope {
         Ok(tx)
     }
 
-    /// Ends the transaction: commit when the whole request succeeded, roll back otherwise.
+    /// Runs one mutation in a savepoint: its writes are kept when it succeeds and undone when it
+    /// fails, so nothing is half-applied while other fields of the request keep theirs.
+    pub async fn atomic<T>(&self, f: impl AsyncFnOnce(&TenantTx) -> ApiResult<T>) -> ApiResult<T> {
+        let tx = self.tx().await?;
+        let sp = tx.savepoint().await?;
+        match f(&sp).await {
+            Ok(v) => {
+                sp.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                sp.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends the transaction. Each mutation already kept or undid its own writes, so this
+    /// commits, unless an internal fault left the request in an unknown state.
     pub async fn finish(&self, commit: bool) -> ApiResult<()> {
         let Some(tx) = self.tx.lock().await.take() else {
             return Ok(());

@@ -2,9 +2,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod auth;
 mod campus;
-mod first_run;
 mod limits;
+mod mail;
+mod ops;
 mod rls;
 mod schema;
 mod walls;

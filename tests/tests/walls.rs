@@ -46,6 +46,11 @@ async fn walls(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
+    let inv = app
+        .gql(Some(&a.slug), Some(&a.admin_token), "mutation($i: InvitePersonInput!) { invitePerson(input: $i) { id } }", json!({ "i": { "email": "theo@a.test", "givenName": "Théo", "familyName": "A", "organisationId": a_company } }))
+        .await;
+    ok(&inv);
+    // A's state before B tries anything.
     let before = snapshot(&app, &a.slug, &a.admin_token).await;
 
     // B's admin token presented at A's X-Tenant and at A's domain: refused outright.
@@ -153,7 +158,88 @@ async fn walls(backend: Backend) {
             );
         }
     }
-    // A learner of A cannot use operator mutations on B either.
+    // The session mutations, with A's secrets presented in B.
+    let a_session = fixtures::sign_in(&app, &a.slug, &a.admin_email, fixtures::PASSWORD).await;
+    let a_refresh = ok(&a_session)["signIn"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = app
+        .gql(
+            Some(&b.slug),
+            None,
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            json!({ "t": a_refresh }),
+        )
+        .await;
+    assert_eq!(code(&v), "UNAUTHENTICATED", "{v}");
+    let v = app
+        .gql(
+            Some(&b.slug),
+            Some(&b.admin_token),
+            "mutation($t: String!) { signOut(refreshToken: $t) }",
+            json!({ "t": a_refresh }),
+        )
+        .await;
+    assert_eq!(ok(&v)["signOut"], false, "B cannot end A's session");
+    let v = app
+        .gql(
+            Some(&a.slug),
+            None,
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            json!({ "t": a_refresh }),
+        )
+        .await;
+    assert!(
+        ok(&v)["refreshSession"]["accessToken"].is_string(),
+        "A's session survived B's attempts"
+    );
+    let a_invitation = fixtures::invitation_token(&app, &a.slug, "theo@a.test").await;
+    let v = app
+        .gql(
+            Some(&b.slug),
+            None,
+            "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken } }",
+            json!({ "i": { "token": a_invitation, "password": fixtures::PASSWORD } }),
+        )
+        .await;
+    assert_eq!(
+        code(&v),
+        "BAD_USER_INPUT",
+        "A's invitation is unknown in B: {v}"
+    );
+    let v = app
+        .gql(
+            Some(&b.slug),
+            None,
+            "mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }",
+            json!({ "i": { "email": a.admin_email, "password": fixtures::PASSWORD } }),
+        )
+        .await;
+    assert_eq!(code(&v), "UNAUTHENTICATED");
+    // Platform queries and mutations refuse a person's token, wherever it is presented.
+    for (q, vars) in [
+        ("{ tenants { edges { node { slug } } } }", json!({})),
+        (
+            "query($id: ID!) { tenant(id: $id) { slug } }",
+            json!({ "id": a.id }),
+        ),
+        (
+            "mutation($id: ID!) { suspendTenant(id: $id) { slug } }",
+            json!({ "id": a.id }),
+        ),
+        (
+            "mutation($id: ID!) { reactivateTenant(id: $id) { slug } }",
+            json!({ "id": a.id }),
+        ),
+        (
+            "mutation($id: ID!) { updateTenant(id: $id, input: { displayName: \"pwned\" }) { slug } }",
+            json!({ "id": a.id }),
+        ),
+    ] {
+        let v = app.gql(Some(&b.slug), Some(&b.admin_token), q, vars).await;
+        assert_eq!(code(&v), "FORBIDDEN", "{q}: {v}");
+    }
     let after = snapshot(&app, &a.slug, &a.admin_token).await;
     assert_eq!(before, after, "nothing of A changed");
     app.stop().await;

@@ -64,19 +64,22 @@ impl AuthMutation {
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> ApiResult<Session> {
         let scope = crate::scope::of(ctx);
         active_space(scope)?;
-        let tx = scope.tx().await?;
         let d = &scope.deps;
-        let s = signin::sign_in(
-            &tx,
-            &d.keys,
-            d.limiter.as_ref(),
-            &input.email,
-            &input.password,
-            &scope.client,
-            d.refresh_ttl,
-        )
-        .await?;
-        session(&tx, s).await
+        scope
+            .atomic(async |tx| {
+                let s = signin::sign_in(
+                    tx,
+                    &d.keys,
+                    d.limiter.as_ref(),
+                    &input.email,
+                    &input.password,
+                    &scope.client,
+                    d.refresh_ttl,
+                )
+                .await?;
+                session(tx, s).await
+            })
+            .await
     }
 
     /// Exchanges a refresh token for new tokens; each refresh token works once. Presenting
@@ -87,23 +90,22 @@ impl AuthMutation {
         refresh_token: String,
     ) -> ApiResult<Session> {
         let scope = crate::scope::of(ctx);
-        let space = active_space(scope)?;
+        active_space(scope)?;
         let d = &scope.deps;
-        // Its own transaction: a refused reuse must still commit the family's revocation.
-        let tx = TenantTx::begin(&d.db, space.id).await?;
-        let outcome = signin::refresh(&tx, &d.keys, &refresh_token, d.refresh_ttl).await;
-        match outcome {
+        // Not `atomic`: a refused reuse must still keep the family's revocation.
+        let sp = scope.tx().await?.savepoint().await?;
+        match signin::refresh(&sp, &d.keys, &refresh_token, d.refresh_ttl).await {
             Ok(Ok(s)) => {
-                let out = session(&tx, s).await;
-                tx.commit().await?;
+                let out = session(&sp, s).await;
+                sp.commit().await?;
                 out
             }
             Ok(Err(refused)) => {
-                tx.commit().await?;
+                sp.commit().await?;
                 Err(refused.into())
             }
             Err(fault) => {
-                let _ = tx.rollback().await;
+                sp.rollback().await?;
                 Err(fault.into())
             }
         }
@@ -114,8 +116,11 @@ impl AuthMutation {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
         let (_, me) = who.person().ok_or_else(ApiError::internal)?;
-        let tx = scope.tx().await?;
-        Ok(spaces_tenants::auth::sessions::sign_out(&tx, me, &refresh_token).await?)
+        scope
+            .atomic(async |tx| {
+                Ok(spaces_tenants::auth::sessions::sign_out(tx, me, &refresh_token).await?)
+            })
+            .await
     }
 
     /// Changes the caller's password; every session of theirs ends, this one included.
@@ -128,9 +133,19 @@ impl AuthMutation {
         let who = scope.require_person()?;
         let (_, me) = who.person().ok_or_else(ApiError::internal)?;
         let new = Password::parse("newPassword", &input.new_password)?;
-        let tx = scope.tx().await?;
-        signin::change_password(&tx, me, &input.current_password, new).await?;
-        Ok(true)
+        scope
+            .atomic(async |tx| {
+                signin::change_password(
+                    tx,
+                    scope.deps.limiter.as_ref(),
+                    me,
+                    &input.current_password,
+                    new,
+                )
+                .await?;
+                Ok(true)
+            })
+            .await
     }
 
     /// Accepts an invitation by choosing a password, and signs in.
@@ -142,10 +157,13 @@ impl AuthMutation {
         let scope = crate::scope::of(ctx);
         active_space(scope)?;
         let pw = Password::parse("password", &input.password)?;
-        let tx = scope.tx().await?;
-        let person = invitations::accept(&tx, &input.token, pw).await?;
-        let d = &scope.deps;
-        let s = signin::issue(&tx, &d.keys, person, d.refresh_ttl).await?;
-        session(&tx, s).await
+        scope
+            .atomic(async |tx| {
+                let person = invitations::accept(tx, &input.token, pw).await?;
+                let d = &scope.deps;
+                let s = signin::issue(tx, &d.keys, person, d.refresh_ttl).await?;
+                session(tx, s).await
+            })
+            .await
     }
 }

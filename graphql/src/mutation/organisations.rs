@@ -38,16 +38,19 @@ impl OrganisationMutation {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
         let parent: OrganisationId = parse_id("parentId", &input.parent_id)?;
-        let tx = scope.tx().await?;
-        let new = NewOrganisation {
-            parent,
-            kind: input.kind.into(),
-            name: input.name,
-            size_band: input.size_band.map(Into::into),
-            registration_number: input.registration_number,
-            external_ref: input.external_ref,
-        };
-        Ok(out(organisations::create(&tx, who, new).await?))
+        scope
+            .atomic(async |tx| {
+                let new = NewOrganisation {
+                    parent,
+                    kind: input.kind.into(),
+                    name: input.name,
+                    size_band: input.size_band.map(Into::into),
+                    registration_number: input.registration_number,
+                    external_ref: input.external_ref,
+                };
+                Ok(out(organisations::create(tx, who, new).await?))
+            })
+            .await
     }
 
     async fn rename_organisation(
@@ -59,8 +62,9 @@ impl OrganisationMutation {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
         let id: OrganisationId = parse_id("id", &id)?;
-        let tx = scope.tx().await?;
-        Ok(out(organisations::rename(&tx, who, id, &name).await?))
+        scope
+            .atomic(async |tx| Ok(out(organisations::rename(tx, who, id, &name).await?)))
+            .await
     }
 
     /// Moves an organisation and everything below it under another parent.
@@ -74,8 +78,9 @@ impl OrganisationMutation {
         let who = scope.require_person()?;
         let id: OrganisationId = parse_id("id", &id)?;
         let parent: OrganisationId = parse_id("newParentId", &new_parent_id)?;
-        let tx = scope.tx().await?;
-        Ok(out(organisations::move_to(&tx, who, id, parent).await?))
+        scope
+            .atomic(async |tx| Ok(out(organisations::move_to(tx, who, id, parent).await?)))
+            .await
     }
 
     /// Archives an organisation and its subtree; people and history stay.
@@ -83,7 +88,8 @@ impl OrganisationMutation {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
         let id: OrganisationId = parse_id("id", &id)?;
-        let tx = scope.tx().await?;
-        Ok(out(organisations::archive(&tx, who, id).await?))
+        scope
+            .atomic(async |tx| Ok(out(organisations::archive(tx, who, id).await?)))
+            .await
     }
 }

@@ -31,10 +31,14 @@ impl PeopleMutation {
         let who = scope.require_person()?;
         let org: OrganisationId = parse_id("organisationId", &input.organisation_id)?;
         let new = NewPerson::parse(&input.email, &input.given_name, &input.family_name, org)?;
-        let tx = scope.tx().await?;
-        let url = scope.deps.accept_url(&scope.space()?.slug);
-        let (person, _token) = people::invite(&tx, who, new, input.role.into(), &url).await?;
-        Ok(PersonGql(person))
+        scope
+            .atomic(async |tx| {
+                let url = scope.deps.accept_url(&scope.space()?.slug);
+                let (person, _token) =
+                    people::invite(tx, who, new, input.role.into(), &url).await?;
+                Ok(PersonGql(person))
+            })
+            .await
     }
 
     /// Grants a role on an organisation the caller manages; it reaches the whole subtree.
@@ -49,10 +53,13 @@ impl PeopleMutation {
         let who = scope.require_person()?;
         let person: PersonId = parse_id("personId", &person_id)?;
         let org: OrganisationId = parse_id("organisationId", &organisation_id)?;
-        let tx = scope.tx().await?;
-        Ok(ID(people::grant_role(&tx, who, person, org, role.into())
-            .await?
-            .to_string()))
+        scope
+            .atomic(async |tx| {
+                Ok(ID(people::grant_role(tx, who, person, org, role.into())
+                    .await?
+                    .to_string()))
+            })
+            .await
     }
 
     /// Revokes a role; it stops working on the holder's next request.
@@ -60,8 +67,11 @@ impl PeopleMutation {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
         let id: RoleGrantId = parse_id("grantId", &grant_id)?;
-        let tx = scope.tx().await?;
-        people::revoke_role(&tx, who, id).await?;
-        Ok(true)
+        scope
+            .atomic(async |tx| {
+                people::revoke_role(tx, who, id).await?;
+                Ok(true)
+            })
+            .await
     }
 }

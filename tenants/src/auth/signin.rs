@@ -119,14 +119,26 @@ pub async fn issue(
 }
 
 /// Changes a password after checking the current one; every session of the person ends.
+///
+/// Wrong current passwords count against the same limit as sign-in, so a stolen access token
+/// cannot be used to guess the password.
 pub async fn change_password(
     tx: &TenantTx,
+    limiter: &dyn AttemptLimiter,
     person: PersonId,
     current: &str,
     new: Password,
 ) -> Result<()> {
     let m = people::model(tx, person).await?.ok_or(Error::NotFound)?;
+    let acct = format!("t:{}:pwchange:{person}", tx.tenant());
+    let (failures, retry) = limiter.failures(&acct).await?;
+    if failures >= MAX_FAILURES {
+        return Err(Error::RateLimited {
+            retry_after_secs: retry,
+        });
+    }
     if !password::verify(current.to_owned(), m.password_hash.clone()).await? {
+        limiter.record_failure(&acct).await?;
         return Err(Error::invalid(
             "currentPassword",
             "is not your current password",

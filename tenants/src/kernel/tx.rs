@@ -30,6 +30,15 @@ impl TenantTx {
         self.tenant
     }
 
+    /// A nested transaction (a savepoint) in the same tenant: one mutation's writes, kept or
+    /// undone together without ending the request's transaction.
+    pub async fn savepoint(&self) -> Result<TenantTx> {
+        Ok(TenantTx {
+            tx: self.tx.begin().await?,
+            tenant: self.tenant,
+        })
+    }
+
     pub(crate) fn tenant_uuid(&self) -> uuid::Uuid {
         self.tenant.uuid()
     }
