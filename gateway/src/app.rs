@@ -13,9 +13,10 @@ use spaces_migrations::MigratorTrait;
 use spaces_tenants::Db;
 use spaces_tenants::auth::limiter::AttemptLimiter;
 use spaces_tenants::auth::tokens::Keys;
+use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::limiter::{MemoryLimiter, RedisLimiter};
@@ -181,7 +182,9 @@ impl App {
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let rid = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
                 tracing::info_span!("request", request_id = %rid, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty)
-            }))
+            })
+            // One line per request at INFO, carrying the span's request id and tenant.
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
     }
 

@@ -232,3 +232,62 @@ pub fn ok(v: &Value) -> &Value {
     assert!(v.get("errors").is_none(), "unexpected errors: {v:#}");
     &v["data"]
 }
+
+/// Tenant-owned tables, as the migrations create them (the RLS catalog test checks the list).
+pub const TENANT_TABLES: &[&str] = &[
+    "invitations",
+    "organisations",
+    "outbox",
+    "people",
+    "refresh_tokens",
+    "role_grants",
+    "tenant_domains",
+];
+
+impl TestApp {
+    /// Every row a tenant owns, table by table, read below the application (as the database
+    /// owner on PostgreSQL, from the file on SQLite): what "nothing changed" is checked against.
+    pub async fn dump_tenant(
+        &self,
+        tenant: &str,
+    ) -> std::collections::BTreeMap<&'static str, Vec<Value>> {
+        use sea_orm::{Database, DbBackend, FromQueryResult, Statement};
+        let tenant = uuid::Uuid::parse_str(tenant).unwrap();
+        let conn = match self.backend {
+            Backend::Sqlite => Database::connect(format!(
+                "sqlite://{}?mode=ro",
+                self.data_dir.join("spaces.db").display()
+            ))
+            .await
+            .unwrap(),
+            Backend::Postgres => {
+                let s = shared().await;
+                Database::connect(s.pg.url("owner", None, self.database.as_deref().unwrap()))
+                    .await
+                    .unwrap()
+            }
+        };
+        let backend = conn.get_database_backend();
+        let mark = if backend == DbBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for t in TENANT_TABLES {
+            let key = if *t == "tenant_domains" {
+                "domain"
+            } else {
+                "id"
+            };
+            let stmt = Statement::from_sql_and_values(
+                backend,
+                format!("SELECT * FROM {t} WHERE tenant_id = {mark} ORDER BY {key}"),
+                [tenant.into()],
+            );
+            out.insert(*t, Value::find_by_statement(stmt).all(&conn).await.unwrap());
+        }
+        conn.close().await.unwrap();
+        out
+    }
+}

@@ -1118,3 +1118,71 @@ async fn change_password_guessing_is_rate_limited_on_sqlite() {
 async fn change_password_guessing_is_rate_limited_on_postgres() {
     change_password_guessing(Backend::Postgres).await;
 }
+
+/// Failures are also counted per client address: ten wrong guesses at ten accounts from one
+/// address, and the eleventh account is refused too.
+#[tokio::test]
+async fn sign_in_failures_are_limited_per_address() {
+    let app = TestApp::start(Backend::Postgres).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    for i in 0..10 {
+        let v = fixtures::sign_in(
+            &app,
+            &c.slug,
+            &format!("someone{i}@example.org"),
+            "not the password",
+        )
+        .await;
+        assert_eq!(code(&v), "UNAUTHENTICATED", "attempt {i}: {v}");
+    }
+    let v = fixtures::sign_in(&app, &c.slug, &c.admin_email, PASSWORD).await;
+    assert_eq!(code(&v), "RATE_LIMITED", "{v}");
+    app.stop().await;
+}
+
+/// An identity belongs to one space: the same email in two spaces is two people, with their
+/// own passwords, and case does not make a third.
+#[tokio::test]
+async fn the_same_email_in_two_spaces_is_two_people() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let op = fixtures::operator(&app).await;
+    let a = fixtures::campus(&app, &op).await;
+    let b = fixtures::campus(&app, &op).await;
+    let a_org = fixtures::company(&app, &a, "A").await;
+    let b_org = fixtures::company(&app, &b, "B").await;
+    let (in_a, _) = fixtures::member(
+        &app,
+        &a,
+        &a.admin_token,
+        &a_org,
+        "sam@example.org",
+        "LEARNER",
+    )
+    .await;
+    let (in_b, _) = fixtures::member(
+        &app,
+        &b,
+        &b.admin_token,
+        &b_org,
+        "sam@example.org",
+        "LEARNER",
+    )
+    .await;
+    assert_ne!(in_a, in_b);
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "mutation($i: InvitePersonInput!) { invitePerson(input: $i) { id } }",
+            json!({ "i": { "email": "SAM@Example.org", "givenName": "Sam", "familyName": "Again", "organisationId": a_org } }),
+        )
+        .await;
+    assert_eq!(code(&v), "CONFLICT", "emails compare without case: {v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "email");
+    let s = fixtures::sign_in(&app, &a.slug, "Sam@Example.ORG", PASSWORD).await;
+    assert_eq!(ok(&s)["signIn"]["person"]["id"], in_a.as_str());
+    let s = fixtures::sign_in(&app, &b.slug, "sam@example.org", PASSWORD).await;
+    assert_eq!(ok(&s)["signIn"]["person"]["id"], in_b.as_str());
+    app.stop().await;
+}

@@ -20,7 +20,11 @@ async fn snapshot(app: &TestApp, slug: &str, token: &str) -> Value {
 }
 
 async fn walls(backend: Backend) {
-    let app = TestApp::start(backend).await;
+    // The outbox worker would mark A's messages delivered between the two dumps: keep it idle.
+    let app = TestApp::start_with(backend, |c| {
+        c.outbox_interval = std::time::Duration::from_secs(3600)
+    })
+    .await;
     let op = fixtures::operator(&app).await;
     let a = fixtures::campus(&app, &op).await;
     let b = fixtures::campus(&app, &op).await;
@@ -50,8 +54,14 @@ async fn walls(backend: Backend) {
         .gql(Some(&a.slug), Some(&a.admin_token), "mutation($i: InvitePersonInput!) { invitePerson(input: $i) { id } }", json!({ "i": { "email": "theo@a.test", "givenName": "Théo", "familyName": "A", "organisationId": a_company } }))
         .await;
     ok(&inv);
-    // A's state before B tries anything.
+    let a_session = fixtures::sign_in(&app, &a.slug, &a.admin_email, fixtures::PASSWORD).await;
+    let a_refresh = ok(&a_session)["signIn"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A's state before B tries anything: as A's admin sees it, and row by row.
     let before = snapshot(&app, &a.slug, &a.admin_token).await;
+    let rows_before = app.dump_tenant(&a.id).await;
 
     // B's admin token presented at A's X-Tenant and at A's domain: refused outright.
     for v in [
@@ -159,11 +169,6 @@ async fn walls(backend: Backend) {
         }
     }
     // The session mutations, with A's secrets presented in B.
-    let a_session = fixtures::sign_in(&app, &a.slug, &a.admin_email, fixtures::PASSWORD).await;
-    let a_refresh = ok(&a_session)["signIn"]["refreshToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let v = app
         .gql(
             Some(&b.slug),
@@ -182,18 +187,6 @@ async fn walls(backend: Backend) {
         )
         .await;
     assert_eq!(ok(&v)["signOut"], false, "B cannot end A's session");
-    let v = app
-        .gql(
-            Some(&a.slug),
-            None,
-            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
-            json!({ "t": a_refresh }),
-        )
-        .await;
-    assert!(
-        ok(&v)["refreshSession"]["accessToken"].is_string(),
-        "A's session survived B's attempts"
-    );
     let a_invitation = fixtures::invitation_token(&app, &a.slug, "theo@a.test").await;
     let v = app
         .gql(
@@ -240,8 +233,26 @@ async fn walls(backend: Backend) {
         let v = app.gql(Some(&b.slug), Some(&b.admin_token), q, vars).await;
         assert_eq!(code(&v), "FORBIDDEN", "{q}: {v}");
     }
+    let rows_after = app.dump_tenant(&a.id).await;
+    assert!(
+        rows_before.values().all(|rows| !rows.is_empty()),
+        "A has rows in every table: {rows_before:?}"
+    );
+    assert_eq!(rows_before, rows_after, "no row of A changed");
     let after = snapshot(&app, &a.slug, &a.admin_token).await;
     assert_eq!(before, after, "nothing of A changed");
+    let v = app
+        .gql(
+            Some(&a.slug),
+            None,
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            json!({ "t": a_refresh }),
+        )
+        .await;
+    assert!(
+        ok(&v)["refreshSession"]["accessToken"].is_string(),
+        "A's session survived B's attempts"
+    );
     app.stop().await;
 }
 
