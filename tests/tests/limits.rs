@@ -18,6 +18,21 @@ async fn deep_queries_alias_floods_big_bodies_and_big_batches_are_refused() {
     let v = app.gql(None, None, &deep, json!({})).await;
     assert_eq!(code(&v), "QUERY_TOO_DEEP", "{v}");
 
+    // Over the complexity budget: a page of 100 costs 100 times its node.
+    let node = "id name kind sizeBand headCount createdAt archivedAt parentId externalRef registrationNumber";
+    let heavy = format!(
+        "{{ a: organisations(first: 100) {{ edges {{ node {{ {node} }} }} }} b: organisations(first: 100) {{ edges {{ node {{ {node} }} }} }} }}"
+    );
+    let v = app.gql(None, None, &heavy, json!({})).await;
+    assert_eq!(code(&v), "QUERY_TOO_COMPLEX", "{v}");
+    let light = format!("{{ organisations(first: 10) {{ edges {{ node {{ {node} }} }} }} }}");
+    let v = app.gql(None, None, &light, json!({})).await;
+    assert_eq!(
+        code(&v),
+        "UNAUTHENTICATED",
+        "a modest page passes the limits and reaches the resolver: {v}"
+    );
+
     let aliases: String = (0..31)
         .map(|i| format!("a{i}: space {{ slug }} "))
         .collect();
