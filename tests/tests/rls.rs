@@ -43,6 +43,43 @@ async fn every_tenant_table_has_forced_rls_with_a_policy() {
     app.stop().await;
 }
 
+async fn refusal(url: String) -> String {
+    let mut config = spaces_gateway::Config::from_lookup(&|_| None).unwrap();
+    config.database_url = url;
+    config.data_dir = std::env::temp_dir().join(format!("spaces-refuse-{}", uuid::Uuid::now_v7()));
+    match spaces_gateway::App::build(config).await {
+        Ok(_) => panic!("the server started as a role that can get around RLS"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+#[tokio::test]
+async fn the_server_refuses_roles_that_own_tables_or_bypass_rls() {
+    let s = spaces_tests::app::shared().await;
+    let db = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let (owner_role, bypass_role) = (format!("own_{}", &db[2..14]), format!("byp_{}", &db[2..14]));
+    let s2 = s.clone();
+    let (db2, o2, b2) = (db.clone(), owner_role.clone(), bypass_role.clone());
+    tokio::task::spawn_blocking(move || {
+        s2.pg.create_database(&db2, Some(spaces_tests::app::TEMPLATE_DB), None).unwrap();
+        s2.pg
+            .psql(&db2, &format!("CREATE ROLE {o2} LOGIN PASSWORD 'x' IN ROLE spaces_app; CREATE TABLE stray (id int); ALTER TABLE stray OWNER TO {o2}; CREATE ROLE {b2} LOGIN PASSWORD 'x' BYPASSRLS IN ROLE spaces_app;"))
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let err = refusal(s.pg.url(&owner_role, Some("x"), &db)).await;
+    assert!(
+        err.contains("refusing to start") && err.contains("public.stray"),
+        "{err}"
+    );
+    let err = refusal(s.pg.url(&bypass_role, Some("x"), &db)).await;
+    assert!(
+        err.contains("refusing to start") && err.contains("bypassrls: true"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn the_server_refuses_to_start_as_a_role_that_could_bypass_rls() {
     let s = spaces_tests::app::shared().await;

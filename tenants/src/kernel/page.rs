@@ -2,6 +2,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use uuid::Uuid;
 
 use crate::{Error, Result};
@@ -56,6 +59,26 @@ impl<T> Page<T> {
             has_next_page: self.has_next_page,
         }
     }
+}
+
+/// Fetches one page of `q` in id order (ids are time-ordered UUIDs): after the cursor, one row
+/// more than asked, so the page knows whether more follow.
+pub(crate) async fn fetch<E, C>(
+    q: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+    conn: &C,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let q = match page.after {
+        Some(after) => q.filter(id.gt(after)),
+        None => q,
+    };
+    let rows = q.order_by_asc(id).limit(page.first + 1).all(conn).await?;
+    Ok(Page::from_overfetch(rows, page))
 }
 
 pub fn encode_cursor(id: Uuid) -> String {

@@ -8,10 +8,10 @@ crate::kernel::scoped::tenant_entity!(entity);
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, QuerySelect, Set, Value};
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set, Value};
 use uuid::Uuid;
 
-use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::page::{Page, PageRequest, fetch};
 use crate::kernel::principal::Need;
 use crate::values::name;
 use crate::{Error, OrganisationId, Principal, Result, TenantTx};
@@ -388,19 +388,16 @@ pub async fn list(
     if !include_archived {
         q = q.filter(entity::Column::ArchivedAt.is_null());
     }
-    if let Some(after) = page.after {
-        q = q.filter(entity::Column::Id.gt(after));
-    }
-    let rows = q
-        .order_by_asc(entity::Column::Id)
-        .limit(page.first + 1)
-        .all(&tx.tx)
-        .await?;
-    let rows = rows
+    let p = fetch(q, entity::Column::Id, page, &tx.tx).await?;
+    let items = p
+        .items
         .into_iter()
         .map(Organisation::from_model)
         .collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(rows, page))
+    Ok(Page {
+        items,
+        has_next_page: p.has_next_page,
+    })
 }
 
 /// Active people in each node's subtree, in one statement for a whole page.

@@ -4,11 +4,9 @@ pub(crate) mod entity;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
-use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::page::{Page, PageRequest, fetch};
 use crate::kernel::principal::{Grant, Need};
 use crate::organisations;
 use crate::values::{Email, name};
@@ -364,16 +362,7 @@ pub async fn list(
             q = q.filter(any);
         }
     }
-    if let Some(after) = page.after {
-        q = q.filter(person::Column::Id.gt(after));
-    }
-    let rows = q
-        .order_by_asc(person::Column::Id)
-        .limit(page.first + 1)
-        .all(&tx.tx)
-        .await?;
-    Ok(Page::from_overfetch(
-        rows.into_iter().map(Person::from).collect(),
-        page,
-    ))
+    Ok(fetch(q, person::Column::Id, page, &tx.tx)
+        .await?
+        .map(Person::from))
 }

@@ -6,11 +6,9 @@ pub(crate) mod entity;
 pub mod operators;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::page::{Page, PageRequest, fetch};
 use crate::people::NewPerson;
 use crate::values::{Domain, Email, HexColour, HttpsUrl, Slug, name};
 use crate::{Db, Error, Result, Role, TenantId, TenantTx, organisations, people};
@@ -341,17 +339,9 @@ pub async fn domains_of(db: &Db, id: TenantId) -> Result<Vec<String>> {
 }
 
 pub async fn list(db: &Db, page: PageRequest) -> Result<Page<Space>> {
-    let mut q = tenant::Entity::find();
-    if let Some(after) = page.after {
-        q = q.filter(tenant::Column::Id.gt(after));
-    }
-    let rows = q
-        .order_by_asc(tenant::Column::Id)
-        .limit(page.first + 1)
-        .all(&db.conn)
-        .await?;
-    Ok(Page::from_overfetch(
-        rows.into_iter().map(Space::from).collect(),
-        page,
-    ))
+    Ok(
+        fetch(tenant::Entity::find(), tenant::Column::Id, page, &db.conn)
+            .await?
+            .map(Space::from),
+    )
 }
