@@ -75,6 +75,16 @@ fn load_keys(config: &Config) -> anyhow::Result<Keys> {
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if !spaces_tenants::APPLICATION_WALL {
+            if config.is_sqlite() {
+                bail!(
+                    "refusing to start: this is the rls-only test build, and SQLite has no row-level security"
+                );
+            }
+            tracing::error!(
+                "rls-only test build: the application's tenant filter is off; PostgreSQL RLS alone isolates tenants"
+            );
+        }
         if config.is_sqlite() {
             std::fs::create_dir_all(&config.data_dir)
                 .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -95,12 +105,13 @@ impl App {
         {
             bail!(
                 "refusing to start: the database role {:?} could get around row-level security \
-                 (superuser: {}, bypassrls: {}, owns tables: {:?}). Connect the server as a role \
-                 that owns nothing and is a member of {} (see README, PostgreSQL).",
+                 (superuser: {}, bypassrls: {}, owns tables: {:?}, can become: {:?}). Connect the \
+                 server as a role that owns nothing and is a member of {} (see README, PostgreSQL).",
                 audit.role,
                 audit.superuser,
                 audit.bypass_rls,
                 audit.owned_tables,
+                audit.can_become,
                 spaces_migrations::APP_ROLE
             );
         }

@@ -30,22 +30,22 @@ impl MemoryLimiter {
 
 #[async_trait::async_trait]
 impl AttemptLimiter for MemoryLimiter {
-    async fn failures(&self, key: &str) -> Result<(u64, u64)> {
-        self.with(|m| match m.get(key) {
-            Some((n, start)) if start.elapsed() < WINDOW => {
-                (*n, (WINDOW - start.elapsed()).as_secs().max(1))
-            }
-            _ => (0, 0),
-        })
-    }
-
-    async fn record_failure(&self, key: &str) -> Result<()> {
+    async fn hit(&self, key: &str) -> Result<(u64, u64)> {
         self.with(|m| {
             let e = m.entry(key.to_owned()).or_insert((0, Instant::now()));
             if e.1.elapsed() >= WINDOW {
                 *e = (0, Instant::now());
             }
             e.0 += 1;
+            (e.0, WINDOW.saturating_sub(e.1.elapsed()).as_secs().max(1))
+        })
+    }
+
+    async fn forgive(&self, key: &str) -> Result<()> {
+        self.with(|m| {
+            if let Some(e) = m.get_mut(key) {
+                e.0 = e.0.saturating_sub(1);
+            }
         })
     }
 }
@@ -66,21 +66,10 @@ fn redis_err(e: redis::RedisError) -> Error {
 
 #[async_trait::async_trait]
 impl AttemptLimiter for RedisLimiter {
-    async fn failures(&self, key: &str) -> Result<(u64, u64)> {
+    async fn hit(&self, key: &str) -> Result<(u64, u64)> {
         let mut c = self.conn.clone();
-        let (n, ttl): (Option<u64>, i64) = redis::pipe()
-            .get(key)
-            .ttl(key)
-            .query_async(&mut c)
-            .await
-            .map_err(redis_err)?;
-        Ok((n.unwrap_or(0), ttl.max(1) as u64))
-    }
-
-    async fn record_failure(&self, key: &str) -> Result<()> {
-        let mut c = self.conn.clone();
-        // One atomic step: the window's expiry is set with its first failure, never missed.
-        redis::pipe()
+        // One atomic step: the window's expiry is set with its first attempt, never missed.
+        let (n, ttl): (u64, i64) = redis::pipe()
             .atomic()
             .cmd("SET")
             .arg(key)
@@ -90,9 +79,21 @@ impl AttemptLimiter for RedisLimiter {
             .arg(WINDOW.as_secs())
             .ignore()
             .incr(key, 1u64)
-            .ignore()
-            .query_async::<()>(&mut c)
+            .ttl(key)
+            .query_async(&mut c)
             .await
-            .map_err(redis_err)
+            .map_err(redis_err)?;
+        Ok((n, ttl.max(1) as u64))
+    }
+
+    async fn forgive(&self, key: &str) -> Result<()> {
+        let mut c = self.conn.clone();
+        // DECR only an existing counter: a forgotten window must not come back negative.
+        redis::Script::new("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0")
+            .key(key)
+            .invoke_async::<i64>(&mut c)
+            .await
+            .map_err(redis_err)?;
+        Ok(())
     }
 }

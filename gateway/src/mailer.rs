@@ -12,6 +12,12 @@ use spaces_tenants::{TenantTx, spaces};
 use crate::app::AppState;
 
 pub fn spawn_outbox_worker(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    if state.smtp.is_none() && !state.config.is_sqlite() {
+        // Logging invitations (their tokens open accounts) is for the embedded development
+        // setup only; elsewhere they wait in the outbox until SMTP is configured.
+        tracing::warn!("SPACES_SMTP_URL is not set: invitations stay queued in the outbox");
+        return tokio::spawn(async {});
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(state.config.outbox_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -33,17 +39,23 @@ pub async fn drain(state: &AppState) -> spaces_tenants::Result<usize> {
     loop {
         let page = spaces::list(db, PageRequest { first: 100, after }).await?;
         for space in &page.items {
+            // Claim in one short transaction, send with none open (SMTP can take seconds), then
+            // record each outcome in its own short transaction.
             let tx = TenantTx::begin(db, space.id).await?;
-            for msg in outbox::due(&tx, chrono::Utc::now(), 50).await? {
-                match deliver(state, &msg).await {
+            let claimed = outbox::claim(&tx, chrono::Utc::now(), 50).await?;
+            tx.commit().await?;
+            for msg in claimed {
+                let outcome = deliver(state, &msg).await;
+                let tx = TenantTx::begin(db, space.id).await?;
+                match outcome {
                     Ok(()) => {
                         outbox::mark_delivered(&tx, msg.id).await?;
                         sent += 1;
                     }
                     Err(e) => outbox::mark_failed(&tx, &msg, &e).await?,
                 }
+                tx.commit().await?;
             }
-            tx.commit().await?;
         }
         match (page.has_next_page, page.items.last()) {
             (true, Some(last)) => after = Some(last.id.uuid()),

@@ -22,8 +22,13 @@ pub struct PoolLabels {
     pub state: &'static str,
 }
 
+/// Operation names are chosen by clients: past this many distinct names, the rest count as
+/// "other", so the series cannot grow without bound.
+pub const MAX_OPERATION_LABELS: usize = 200;
+
 pub struct Metrics {
     registry: Mutex<Registry>,
+    operations: Mutex<std::collections::HashSet<String>>,
     pub requests: Family<OpLabels, Counter>,
     pub latency: Family<OpLabels, Histogram, fn() -> Histogram>,
     pub pool: Family<PoolLabels, Gauge>,
@@ -60,6 +65,7 @@ impl Default for Metrics {
         );
         Self {
             registry: Mutex::new(registry),
+            operations: Mutex::default(),
             requests,
             latency,
             pool,
@@ -69,9 +75,16 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn observe(&self, operation: &str, outcome: &str, seconds: f64) {
-        // Operation names are client-chosen: cap their length so labels stay bounded in size.
+        let name: String = operation.chars().take(64).collect();
+        let operation = match self.operations.lock() {
+            Ok(mut seen) if seen.contains(&name) || seen.len() < MAX_OPERATION_LABELS => {
+                seen.insert(name.clone());
+                name
+            }
+            _ => "other".to_owned(),
+        };
         let labels = OpLabels {
-            operation: operation.chars().take(64).collect(),
+            operation,
             outcome: outcome.to_owned(),
         };
         self.requests.get_or_create(&labels).inc();

@@ -47,14 +47,18 @@ fn with_request_id(mut resp: Response, rid: &str) -> Response {
     resp
 }
 
+/// The client's address: the peer, or behind a trusted proxy the address that proxy appended
+/// last to `X-Forwarded-For` (the leftmost entries are whatever the client wrote).
 fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
     if state.config.trust_forwarded_for
-        && let Some(first) = headers
+        && let Some(last) = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
     {
-        return first.trim().to_owned();
+        return last.to_owned();
     }
     peer.map(|p| p.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
@@ -184,14 +188,9 @@ async fn execute(
         classify(&mut resp);
         out.push(resp);
     }
-    let fault = out.iter().flat_map(|r| &r.errors).any(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|x| x.get("code"))
-            .is_some_and(|c| c.to_string().contains("INTERNAL"))
-    });
-    let ok = !fault;
-    if let Err(e) = scope.finish(ok).await {
+    // Every mutation already kept or undid its own writes in its savepoint, so what the
+    // response reports as done is exactly what commits.
+    if let Err(e) = scope.finish().await {
         return (repeat(e, n), None);
     }
     let named = scope.operation.lock().ok().and_then(|g| g.clone());

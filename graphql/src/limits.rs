@@ -1,10 +1,13 @@
 //! Limits that async-graphql does not have built in (aliases), and codes for those it has.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensions, Response, ServerError, ServerResult, Variables};
+use async_graphql::{ErrorExtensions, Request, Response, ServerError, ServerResult, Variables};
 
 pub const MAX_ALIASES: usize = 30;
 pub const MAX_BATCH: usize = 10;
@@ -20,41 +23,101 @@ impl ExtensionFactory for Limits {
 
 struct LimitsExtension;
 
-fn count_aliases(
+/// Fields and aliases a selection expands to, fragments spread in place. Each fragment is sized
+/// once (memoised) and the sums saturate, so a small document whose fragments spread each other
+/// many times is measured in linear time instead of being expanded.
+#[derive(Clone, Copy, Default)]
+struct Size {
+    fields: u64,
+    aliases: u64,
+}
+
+fn size_of(
     set: &SelectionSet,
     doc: &ExecutableDocument,
-    seen_fragments: &mut Vec<String>,
-) -> usize {
-    let mut n = 0;
+    memo: &mut HashMap<String, Size>,
+    visiting: &mut Vec<String>,
+) -> Size {
+    let mut total = Size::default();
     for item in &set.items {
-        match &item.node {
+        let part = match &item.node {
             Selection::Field(f) => {
-                if f.node.alias.is_some() {
-                    n += 1;
+                let inner = size_of(&f.node.selection_set.node, doc, memo, visiting);
+                Size {
+                    fields: inner.fields.saturating_add(1),
+                    aliases: inner
+                        .aliases
+                        .saturating_add(u64::from(f.node.alias.is_some())),
                 }
-                n += count_aliases(&f.node.selection_set.node, doc, seen_fragments);
             }
             Selection::InlineFragment(fr) => {
-                n += count_aliases(&fr.node.selection_set.node, doc, seen_fragments)
+                size_of(&fr.node.selection_set.node, doc, memo, visiting)
             }
             Selection::FragmentSpread(sp) => {
                 let name = sp.node.fragment_name.node.to_string();
-                // A fragment spread many times counts each time it is spread.
-                if let Some(def) = doc.fragments.get(&sp.node.fragment_name.node)
-                    && seen_fragments.len() < 64
-                {
-                    seen_fragments.push(name);
-                    n += count_aliases(&def.node.selection_set.node, doc, seen_fragments);
-                    seen_fragments.pop();
+                if let Some(s) = memo.get(&name) {
+                    *s
+                } else if visiting.contains(&name) {
+                    // A cycle: validation rejects it later; count nothing here.
+                    Size::default()
+                } else if let Some(def) = doc.fragments.get(&sp.node.fragment_name.node) {
+                    visiting.push(name.clone());
+                    let s = size_of(&def.node.selection_set.node, doc, memo, visiting);
+                    visiting.pop();
+                    memo.insert(name, s);
+                    s
+                } else {
+                    Size::default()
                 }
             }
-        }
+        };
+        total.fields = total.fields.saturating_add(part.fields);
+        total.aliases = total.aliases.saturating_add(part.aliases);
     }
-    n
+    total
 }
+
+/// Fields a document may expand to before async-graphql's own (expanding) checks run.
+pub const MAX_EXPANDED_FIELDS: u64 = 5_000;
 
 #[async_trait::async_trait]
 impl Extension for LimitsExtension {
+    /// Runs before async-graphql's own document checks, some of which expand fragments: the
+    /// document is parsed once here (async-graphql keeps the parse) and measured in linear time.
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let doc = request.parsed_query()?;
+        let mut memo = HashMap::new();
+        let mut total = Size::default();
+        for (_, op) in doc.operations.iter() {
+            let size = size_of(&op.node.selection_set.node, doc, &mut memo, &mut Vec::new());
+            total.fields = total.fields.saturating_add(size.fields);
+            total.aliases = total.aliases.saturating_add(size.aliases);
+        }
+        if total.fields > MAX_EXPANDED_FIELDS {
+            let err = async_graphql::Error::new(format!(
+                "query is too complex: it expands to {} fields, at most {MAX_EXPANDED_FIELDS}",
+                total.fields
+            ))
+            .extend_with(|_, e| e.set("code", "QUERY_TOO_COMPLEX"));
+            return Err(err.into_server_error(async_graphql::Pos::default()));
+        }
+        if total.aliases > MAX_ALIASES as u64 {
+            let err = async_graphql::Error::new(format!(
+                "too many aliases: {}, at most {MAX_ALIASES}",
+                total.aliases
+            ))
+            .extend_with(|_, e| e.set("code", "TOO_MANY_ALIASES"));
+            return Err(err.into_server_error(async_graphql::Pos::default()));
+        }
+        next.run(ctx, request).await
+    }
+
+    /// Names the operation for metrics and logs (request data is attached by now).
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -68,17 +131,6 @@ impl Extension for LimitsExtension {
             && let Ok(mut slot) = scope.operation.lock()
         {
             *slot = Some(name.to_string());
-        }
-        let mut total = 0;
-        for (_, op) in doc.operations.iter() {
-            total += count_aliases(&op.node.selection_set.node, &doc, &mut Vec::new());
-        }
-        if total > MAX_ALIASES {
-            let err = async_graphql::Error::new(format!(
-                "too many aliases: {total}, at most {MAX_ALIASES}"
-            ))
-            .extend_with(|_, e| e.set("code", "TOO_MANY_ALIASES"));
-            return Err(err.into_server_error(async_graphql::Pos::default()));
         }
         Ok(doc)
     }

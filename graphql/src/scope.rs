@@ -134,9 +134,9 @@ impl RequestScope {
         }
     }
 
-    /// Ends the transaction. Each mutation already kept or undid its own writes, so this
-    /// commits, unless an internal fault left the request in an unknown state.
-    pub async fn finish(&self, commit: bool) -> ApiResult<()> {
+    /// Ends the transaction: commits what the mutations kept (each one already kept or undid
+    /// its own writes).
+    pub async fn finish(&self) -> ApiResult<()> {
         let Some(tx) = self.tx.lock().await.take() else {
             return Ok(());
         };
@@ -144,11 +144,7 @@ impl RequestScope {
             tracing::error!("request transaction still shared after execution");
             ApiError::internal()
         })?;
-        if commit {
-            tx.commit().await?
-        } else {
-            tx.rollback().await?
-        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -103,3 +103,34 @@ pub fn rls_sql(table: &str) -> String {
            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);\n"
     )
 }
+
+pub fn int_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).integer().null().take()
+}
+
+pub fn bigint_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().null().take()
+}
+
+pub fn boolean(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).boolean().not_null().take()
+}
+
+pub fn date_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).date().null().take()
+}
+
+/// A plain foreign key to a platform table (platform rows belong to no tenant).
+pub fn platform_fk(
+    from: &'static str,
+    col: &'static str,
+    target: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{from}_{col}"))
+        .from_tbl(from)
+        .from_col(col)
+        .to_tbl(target)
+        .to_col("id")
+        .take()
+}

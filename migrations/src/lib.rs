@@ -8,13 +8,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod builders;
 mod m0001_foundation;
+mod m0002_catalogue_editions;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_catalogue_editions::Migration),
+        ]
     }
 }
 

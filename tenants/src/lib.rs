@@ -4,6 +4,7 @@
 //! entities stay private to this crate so no caller can write an unscoped query.
 
 pub mod auth;
+pub mod catalogue;
 pub mod kernel;
 pub mod organisations;
 pub mod outbox;
@@ -11,6 +12,10 @@ pub mod people;
 pub mod spaces;
 
 pub use kernel::db::Db;
+
+/// False only in the test build that drops the application's tenant filter (`rls-only`); the
+/// server refuses to run such a build where no other wall stands (SQLite).
+pub const APPLICATION_WALL: bool = cfg!(not(feature = "rls-only"));
 pub use kernel::error::{Error, Result};
 pub use kernel::ids::*;
 pub use kernel::principal::{Principal, Role};

@@ -235,9 +235,17 @@ pub fn ok(v: &Value) -> &Value {
 
 /// Tenant-owned tables, as the migrations create them (the RLS catalog test checks the list).
 pub const TENANT_TABLES: &[&str] = &[
+    "edition_modules",
+    "edition_organisations",
+    "editions",
+    "enrolment_events",
+    "enrolments",
     "invitations",
+    "module_progress",
     "organisations",
     "outbox",
+    "pathway_editions",
+    "pathways",
     "people",
     "refresh_tokens",
     "role_grants",

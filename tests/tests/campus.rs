@@ -289,6 +289,23 @@ async fn member_companies(backend: Backend) {
         .await;
     assert_eq!(
         code(&v),
+        "FORBIDDEN",
+        "HR of a company cannot move the company itself: {v}"
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&hr_a),
+            "mutation($id: ID!) { archiveOrganisation(id: $id) { name } }",
+            json!({ "id": a }),
+        )
+        .await;
+    assert_eq!(code(&v), "FORBIDDEN", "nor archive it: {v}");
+    let v = app
+        .gql(Some(&c.slug), Some(&c.admin_token), "mutation($id: ID!, $p: ID!) { moveOrganisation(id: $id, newParentId: $p) { parentId } }", json!({ "id": a, "p": team }))
+        .await;
+    assert_eq!(
+        code(&v),
         "BAD_USER_INPUT",
         "a node cannot move under its own subtree: {v}"
     );

@@ -96,3 +96,21 @@ async fn deep_queries_alias_floods_big_bodies_and_big_batches_are_refused() {
     assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED", "{v}");
     app.stop().await;
 }
+
+/// Fragments that spread each other twice per level expand exponentially; the document is
+/// measured without expanding it and refused at once.
+#[tokio::test]
+async fn a_fragment_bomb_is_refused_before_it_is_expanded() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let mut doc = String::from("query { space { ...F0 } }\n");
+    for i in 0..30 {
+        doc.push_str(&format!(
+            "fragment F{i} on Space {{ slug ...F{n} ...F{n} }}\n",
+            n = i + 1
+        ));
+    }
+    doc.push_str("fragment F30 on Space { slug displayName }\n");
+    let v = app.gql(None, None, &doc, json!({})).await;
+    assert_eq!(code(&v), "QUERY_TOO_COMPLEX", "{v}");
+    app.stop().await;
+}

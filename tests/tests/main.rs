@@ -4,6 +4,7 @@
 
 mod auth;
 mod campus;
+mod catalogue;
 mod limits;
 mod mail;
 mod ops;

@@ -17,7 +17,12 @@ async fn every_tenant_table_has_forced_rls_with_a_policy() {
         )
         .await;
     let rows: Vec<&str> = out.lines().collect();
-    assert!(rows.len() >= 7, "tenant tables found: {rows:?}");
+    let names: Vec<&str> = rows.iter().map(|r| r.split('|').next().unwrap()).collect();
+    assert_eq!(
+        names,
+        spaces_tests::app::TENANT_TABLES,
+        "the harness's list of tenant tables (used to compare rows) is complete"
+    );
     for r in rows {
         let cols: Vec<&str> = r.split('|').collect();
         assert_eq!(
@@ -115,6 +120,7 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
         fixtures::sign_in(&app, &a.slug, "lea@a.test", fixtures::PASSWORD).await["errors"]
             .is_null()
     );
+    seed_curriculum_rows(&app, &op, &a.id, &company).await;
 
     let tables: Vec<String> = app
         .owner_sql(
@@ -212,4 +218,56 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
     }
     assert!(tables.len() >= 7, "{tables:?}");
     app.stop().await;
+}
+
+/// Rows of A in the curriculum tables (editions, modules, visibility, pathways, enrolments,
+/// events, progress), written as the owner: the probe needs a row of A in every tenant table,
+/// whatever the API can create yet.
+async fn seed_curriculum_rows(app: &TestApp, op: &str, tenant: &str, org: &str) {
+    use serde_json::json;
+    let v = app
+        .gql(
+            None,
+            Some(op),
+            "mutation($i: ProviderInput!) { createProvider(input: $i) { id } }",
+            json!({ "i": { "name": spaces_tests::fixtures::unique("Probe U") } }),
+        )
+        .await;
+    let provider = v["data"]["createProvider"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = app
+        .gql(
+            None,
+            Some(op),
+            "mutation($i: CourseFactsInput!) { createCourse(input: $i) { id } }",
+            json!({ "i": { "providerId": provider, "title": "Probe", "language": "fr", "studyHours": 1, "ects": 0, "eqfLevel": 4, "assessment": "NONE" } }),
+        )
+        .await;
+    let course = v["data"]["createCourse"]["id"].as_str().unwrap().to_owned();
+    let person = app
+        .owner_sql(&format!(
+            "SELECT id FROM people WHERE tenant_id = '{tenant}' LIMIT 1"
+        ))
+        .await;
+    let t = tenant;
+    app.owner_sql(&format!(
+        "INSERT INTO editions (tenant_id, id, course_id, enrolment_mode, visibility, included_in_subscription, status, created_at, updated_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-000000000001', '{course}', 'self', 'organisations', true, 'open', now(), now()); \
+         INSERT INTO edition_organisations (tenant_id, id, edition_id, organisation_id) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000001', '{org}'); \
+         INSERT INTO edition_modules (tenant_id, id, edition_id, position, title, required, estimated_minutes, activity_iri, created_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-000000000002', '00000000-0000-7000-8000-000000000001', 0, 'M1', true, 30, 'https://lms.example.org/m1', now()); \
+         INSERT INTO pathways (tenant_id, id, title, created_at, updated_at) VALUES ('{t}', '00000000-0000-7000-8000-000000000003', 'P', now(), now()); \
+         INSERT INTO pathway_editions (tenant_id, id, pathway_id, edition_id, position) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000003', '00000000-0000-7000-8000-000000000001', 0); \
+         INSERT INTO enrolments (tenant_id, id, edition_id, person_id, status, source, created_at, updated_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-000000000004', '00000000-0000-7000-8000-000000000001', '{person}', 'active', 'assigned', now(), now()); \
+         INSERT INTO enrolment_events (tenant_id, id, enrolment_id, kind, at) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000004', 'enrolled', now()); \
+         INSERT INTO module_progress (tenant_id, id, enrolment_id, module_id, updated_at) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000004', '00000000-0000-7000-8000-000000000002', now());"
+    ))
+    .await;
 }

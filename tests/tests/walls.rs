@@ -234,10 +234,20 @@ async fn walls(backend: Backend) {
         assert_eq!(code(&v), "FORBIDDEN", "{q}: {v}");
     }
     let rows_after = app.dump_tenant(&a.id).await;
-    assert!(
-        rows_before.values().all(|rows| !rows.is_empty()),
-        "A has rows in every table: {rows_before:?}"
-    );
+    for t in [
+        "organisations",
+        "people",
+        "role_grants",
+        "invitations",
+        "refresh_tokens",
+        "outbox",
+        "tenant_domains",
+    ] {
+        assert!(
+            !rows_before[t].is_empty(),
+            "A has rows in {t}: {rows_before:?}"
+        );
+    }
     assert_eq!(rows_before, rows_after, "no row of A changed");
     let after = snapshot(&app, &a.slug, &a.admin_token).await;
     assert_eq!(before, after, "nothing of A changed");

@@ -1,3 +1,4 @@
+mod catalogue;
 mod organisations;
 mod people;
 mod platform;
@@ -5,6 +6,7 @@ mod space;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Query(
+    catalogue::CatalogueQuery,
     space::SpaceQuery,
     people::PeopleQuery,
     organisations::OrganisationQuery,

@@ -1,6 +1,7 @@
 //! GraphQL output types: their own structs over domain types, never database models, so no
 //! internal column (tenant ids, hashes, paths) can reach the schema.
 
+pub mod catalogue;
 pub mod organisation;
 pub mod person;
 pub mod session;

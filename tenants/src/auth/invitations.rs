@@ -67,6 +67,11 @@ pub async fn accept(tx: &TenantTx, token: &str, new_password: Password) -> Resul
         .one(&tx.tx)
         .await?
         .ok_or_else(invalid)?;
+    let holder = crate::people::model(tx, PersonId::from_uuid(inv.person_id)).await?;
+    if holder.is_none_or(|p| PersonStatus::from_db_str(&p.status) == PersonStatus::Disabled) {
+        // The caller's savepoint undoes the claim: a disabled account's invitation stays unused.
+        return Err(invalid());
+    }
     let hash = password::hash(new_password).await?;
     tx.update_many::<person::Entity>()
         .col_expr(person::Column::PasswordHash, Expr::value(hash))

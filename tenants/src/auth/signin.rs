@@ -6,7 +6,7 @@ use sea_orm::QueryFilter;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sha2::{Digest, Sha256};
 
-use super::limiter::{AttemptLimiter, MAX_FAILURES};
+use super::limiter::{AttemptLimiter, attempt, succeeded};
 use super::tokens::{Bearer, Keys, unix_now};
 use super::{password, sessions};
 use crate::people::PersonStatus;
@@ -33,26 +33,6 @@ pub fn limiter_keys(prefix: &str, email: &str, client: &str) -> [String; 2] {
     ]
 }
 
-/// Refuses when either key has used up its failures.
-pub async fn check_limits(limiter: &dyn AttemptLimiter, keys: &[String; 2]) -> Result<()> {
-    for k in keys {
-        let (n, retry) = limiter.failures(k).await?;
-        if n >= MAX_FAILURES {
-            return Err(Error::RateLimited {
-                retry_after_secs: retry,
-            });
-        }
-    }
-    Ok(())
-}
-
-pub async fn record_failure(limiter: &dyn AttemptLimiter, keys: &[String; 2]) -> Result<()> {
-    for k in keys {
-        limiter.record_failure(k).await?;
-    }
-    Ok(())
-}
-
 pub fn parse_sign_in_password(raw: &str) -> Result<String> {
     if raw.is_empty() {
         return Err(Error::invalid("password", "must not be empty"));
@@ -75,16 +55,16 @@ pub async fn sign_in(
     let email = Email::parse("email", email)?;
     let password_raw = parse_sign_in_password(password_raw)?;
     let lkeys = limiter_keys(&format!("t:{}", tx.tenant()), email.as_str(), client);
-    check_limits(limiter, &lkeys).await?;
+    attempt(limiter, &lkeys).await?;
     let found = people::model_by_email(tx, &email).await?;
     let active = found
         .as_ref()
         .filter(|m| PersonStatus::from_db_str(&m.status) == PersonStatus::Active);
     let ok = password::verify(password_raw, active.and_then(|m| m.password_hash.clone())).await?;
     let Some(m) = active.filter(|_| ok) else {
-        record_failure(limiter, &lkeys).await?;
         return Err(Error::Unauthenticated("wrong email or password"));
     };
+    succeeded(limiter, &lkeys).await?;
     issue(tx, keys, PersonId::from_uuid(m.id), refresh_ttl).await
 }
 
@@ -130,20 +110,15 @@ pub async fn change_password(
     new: Password,
 ) -> Result<()> {
     let m = people::model(tx, person).await?.ok_or(Error::NotFound)?;
-    let acct = format!("t:{}:pwchange:{person}", tx.tenant());
-    let (failures, retry) = limiter.failures(&acct).await?;
-    if failures >= MAX_FAILURES {
-        return Err(Error::RateLimited {
-            retry_after_secs: retry,
-        });
-    }
+    let acct = [format!("t:{}:pwchange:{person}", tx.tenant())];
+    attempt(limiter, &acct).await?;
     if !password::verify(current.to_owned(), m.password_hash.clone()).await? {
-        limiter.record_failure(&acct).await?;
         return Err(Error::invalid(
             "currentPassword",
             "is not your current password",
         ));
     }
+    succeeded(limiter, &acct).await?;
     let hash = password::hash(new).await?;
     tx.update_many::<person::Entity>()
         .col_expr(person::Column::PasswordHash, Expr::value(hash))

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
 };
 
 use crate::{Error, Result};
@@ -20,35 +21,53 @@ pub struct RoleAudit {
     pub superuser: bool,
     pub bypass_rls: bool,
     pub owned_tables: Vec<String>,
+    /// Roles with superuser or BYPASSRLS that this role may SET ROLE to.
+    pub can_become: Vec<String>,
 }
 
 impl RoleAudit {
     pub fn is_safe(&self) -> bool {
-        !self.superuser && !self.bypass_rls && self.owned_tables.is_empty()
+        !self.superuser
+            && !self.bypass_rls
+            && self.owned_tables.is_empty()
+            && self.can_become.is_empty()
     }
 }
 
 impl Db {
-    /// Connects the server's pool. SQLite gets one connection: the embedded default serves one
-    /// writer at a time anyway, and a single connection never meets `SQLITE_BUSY`.
+    /// Connects the server's pool. On SQLite: WAL (readers never wait for the writer), and
+    /// every transaction begins IMMEDIATE (see [`Db::begin`]), so writers queue on the busy
+    /// timeout instead of failing on a stale snapshot.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(10));
         if url.starts_with("sqlite:") {
-            opts.max_connections(1).min_connections(1);
+            opts.max_connections(max_connections.clamp(2, 8))
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .busy_timeout(Duration::from_secs(15))
+                        .foreign_keys(true)
+                });
         } else {
             opts.max_connections(max_connections)
                 .min_connections(1)
                 .test_before_acquire(false);
         }
-        let conn = Database::connect(opts).await?;
-        if conn.get_database_backend() == DbBackend::Sqlite {
-            conn.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-                .await?;
+        Ok(Self {
+            conn: Database::connect(opts).await?,
+        })
+    }
+
+    /// A transaction; IMMEDIATE on SQLite, so it holds the write lock from its first statement.
+    pub(crate) async fn begin(&self) -> Result<sea_orm::DatabaseTransaction> {
+        let mut o = sea_orm::TransactionOptions::default();
+        if self.backend() == DbBackend::Sqlite {
+            o.sqlite_transaction_mode = Some(sea_orm::SqliteTransactionMode::Immediate);
         }
-        Ok(Self { conn })
+        Ok(self.conn.begin_with_options(o).await?)
     }
 
     /// The raw connection, for migrations only: everything else goes through a transaction.
@@ -110,13 +129,25 @@ impl Db {
             .query_all_raw(Statement::from_string(
                 DbBackend::Postgres,
                 "SELECT schemaname || '.' || tablename AS t FROM pg_tables \
-                 WHERE tableowner = current_user AND schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+                 WHERE pg_has_role(current_user, tableowner, 'USAGE') AND schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+            ))
+            .await?;
+        let can_become = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT rolname::text AS r FROM pg_roles WHERE (rolsuper OR rolbypassrls) \
+                 AND rolname <> current_user AND pg_has_role(current_user, oid, 'MEMBER') ORDER BY 1",
             ))
             .await?;
         Ok(Some(RoleAudit {
             role: row.try_get("", "role")?,
             superuser: row.try_get("", "rolsuper")?,
             bypass_rls: row.try_get("", "rolbypassrls")?,
+            can_become: can_become
+                .iter()
+                .map(|r| r.try_get("", "r"))
+                .collect::<Result<_, _>>()?,
             owned_tables: owned
                 .iter()
                 .map(|r| r.try_get("", "t"))

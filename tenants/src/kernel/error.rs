@@ -50,6 +50,15 @@ impl Error {
         }
     }
 
+    /// An id given as input that names nothing (or nothing the caller may see) is bad input on
+    /// that field; any other error stays what it is.
+    pub fn not_found_as(self, field: &'static str, reason: &'static str) -> Self {
+        match self {
+            Self::NotFound => Self::invalid(field, reason),
+            e => e,
+        }
+    }
+
     /// Turns a unique-constraint violation into a field conflict; anything else stays a database error.
     pub fn on_unique(err: sea_orm::DbErr, field: &'static str, reason: &'static str) -> Self {
         match err.sql_err() {

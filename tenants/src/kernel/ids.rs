@@ -61,4 +61,13 @@ typed_id!(
     RefreshTokenId,
     OperatorId,
     OutboxMessageId,
+    ProviderId,
+    CourseId,
+    SkillId,
+    EditionId,
+    ModuleId,
+    PathwayId,
+    EnrolmentId,
+    EnrolmentEventId,
+    ProgressId,
 );

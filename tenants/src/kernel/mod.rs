@@ -4,6 +4,7 @@ pub mod ids;
 pub mod page;
 pub mod principal;
 pub(crate) mod raw;
+pub mod reads;
 pub(crate) mod scoped;
 pub mod tx;
 pub mod values;

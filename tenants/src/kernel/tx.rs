@@ -14,7 +14,7 @@ pub struct TenantTx {
 
 impl TenantTx {
     pub async fn begin(db: &Db, tenant: TenantId) -> Result<Self> {
-        let tx = db.conn.begin().await?;
+        let tx = db.begin().await?;
         if tx.get_database_backend() == DbBackend::Postgres {
             tx.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

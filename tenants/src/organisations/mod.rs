@@ -202,7 +202,7 @@ pub(crate) async fn root(tx: &TenantTx) -> Result<Organisation> {
 
 /// A node the principal may read; anything else is NOT_FOUND, exactly like an unknown id.
 pub async fn get(tx: &TenantTx, who: &Principal, id: OrganisationId) -> Result<Organisation> {
-    let org = load(tx, id).await.map_err(|_| Error::NotFound)?;
+    let org = load(tx, id).await?;
     if who.may(Need::Read, &org.path) || is_home_of(tx, who, &org).await? {
         Ok(org)
     } else {
@@ -220,16 +220,29 @@ async fn is_home_of(tx: &TenantTx, who: &Principal, org: &Organisation) -> Resul
     }
 }
 
+/// Moving or archiving a node changes its parent's subtree, so it needs manage rights there
+/// too: an HR admin of a department cannot carry it out of the company above them.
+async fn parent_manageable(tx: &TenantTx, who: &Principal, org: &Organisation) -> Result<()> {
+    if let Some(parent) = org.parent {
+        let p = load(tx, parent).await?;
+        if !who.may(Need::Manage, &p.path) {
+            return Err(Error::Forbidden(
+                "this needs an admin role on the organisation above it",
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn manageable(
     tx: &TenantTx,
     who: &Principal,
     id: OrganisationId,
     field: &'static str,
 ) -> Result<Organisation> {
-    let org = get(tx, who, id).await.map_err(|e| match e {
-        Error::NotFound => Error::invalid(field, "no such organisation"),
-        e => e,
-    })?;
+    let org = get(tx, who, id)
+        .await
+        .map_err(|e| e.not_found_as(field, "no such organisation"))?;
     if !who.may(Need::Manage, &org.path) {
         return Err(Error::Forbidden(
             "managing this organisation needs an admin role on it",
@@ -307,6 +320,7 @@ pub async fn move_to(
     if org.kind == OrgKind::Root {
         return Err(Error::invalid("id", "the root cannot move"));
     }
+    parent_manageable(tx, who, &org).await?;
     let parent = manageable(tx, who, new_parent, "newParentId").await?;
     if parent.path.starts_with(&org.path) {
         return Err(Error::invalid(
@@ -343,6 +357,7 @@ pub async fn archive(tx: &TenantTx, who: &Principal, id: OrganisationId) -> Resu
     if org.kind == OrgKind::Root {
         return Err(Error::invalid("id", "the root cannot be archived"));
     }
+    parent_manageable(tx, who, &org).await?;
     tx.update_many::<entity::Entity>()
         .col_expr(entity::Column::ArchivedAt, Expr::value(Utc::now()))
         .filter(entity::Column::Path.starts_with(&org.path))

@@ -75,6 +75,32 @@ pub async fn due(tx: &TenantTx, now: DateTime<Utc>, limit: u64) -> Result<Vec<Me
 
 pub const MAX_ATTEMPTS: i32 = 8;
 
+/// How long a claimed message is left to its sender before another worker may try it.
+pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Claims due messages for sending: each is leased with a conditional update, so of several
+/// workers exactly one gets it. Commit, send outside any transaction, then mark the outcome.
+pub async fn claim(tx: &TenantTx, now: DateTime<Utc>, limit: u64) -> Result<Vec<Message>> {
+    let mut claimed = Vec::new();
+    for m in due(tx, now, limit).await? {
+        let won = tx
+            .update_many::<entity::Entity>()
+            .col_expr(
+                entity::Column::NextAttemptAt,
+                sea_orm::sea_query::Expr::value(now + LEASE),
+            )
+            .filter(entity::Column::Id.eq(m.id.uuid()))
+            .filter(entity::Column::DeliveredAt.is_null())
+            .filter(entity::Column::NextAttemptAt.lte(now))
+            .exec(&tx.tx)
+            .await?;
+        if won.rows_affected == 1 {
+            claimed.push(m);
+        }
+    }
+    Ok(claimed)
+}
+
 pub async fn mark_delivered(tx: &TenantTx, id: OutboxMessageId) -> Result<()> {
     tx.update_many::<entity::Entity>()
         .col_expr(

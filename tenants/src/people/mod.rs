@@ -4,7 +4,7 @@ pub(crate) mod entity;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::kernel::page::{Page, PageRequest, fetch};
 use crate::kernel::principal::{Grant, Need};
@@ -243,7 +243,7 @@ pub async fn invite(
 ) -> Result<(Person, String)> {
     let org = organisations::get(tx, who, new.organisation)
         .await
-        .map_err(|_| Error::invalid("organisationId", "no such organisation"))?;
+        .map_err(|e| e.not_found_as("organisationId", "no such organisation"))?;
     if !who.may(Need::Manage, &org.path) {
         return Err(Error::Forbidden(
             "inviting people needs an admin role on their organisation",
@@ -274,7 +274,7 @@ pub async fn grant_role(
     let target = get(tx, who, person).await?;
     let node = organisations::get(tx, who, org)
         .await
-        .map_err(|_| Error::invalid("organisationId", "no such organisation"))?;
+        .map_err(|e| e.not_found_as("organisationId", "no such organisation"))?;
     if !who.may(Need::Manage, &node.path) {
         return Err(Error::Forbidden(
             "granting roles needs an admin role on that organisation",
@@ -303,15 +303,31 @@ pub async fn revoke_role(tx: &TenantTx, who: &Principal, grant_id: RoleGrantId) 
         return Err(Error::NotFound);
     }
     if Role::from_db(&g.role) == Some(Role::TenantAdmin) {
+        if !who.is_tenant_admin() {
+            return Err(Error::Forbidden(
+                "only a tenant admin can revoke a tenant admin",
+            ));
+        }
+        // Lock the admin grants (PostgreSQL: FOR UPDATE; SQLite transactions already hold the
+        // write lock), so two concurrent revocations cannot both see "another admin is left".
         let admins = tx
             .select::<grant::Entity>()
             .filter(grant::Column::Role.eq(Role::TenantAdmin.as_str()))
-            .count(&tx.tx)
+            .lock_exclusive()
+            .all(&tx.tx)
             .await?;
-        if admins <= 1 {
+        let mut active_others = 0;
+        for a in admins.iter().filter(|a| a.id != g.id) {
+            let holder = model(tx, PersonId::from_uuid(a.person_id)).await?;
+            if holder.is_some_and(|h| PersonStatus::from_db_str(&h.status) == PersonStatus::Active)
+            {
+                active_others += 1;
+            }
+        }
+        if active_others == 0 {
             return Err(Error::conflict(
                 "grantId",
-                "a space keeps at least one tenant admin",
+                "a space keeps at least one active tenant admin",
             ));
         }
     }

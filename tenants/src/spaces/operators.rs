@@ -5,8 +5,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::entity::operator;
 use crate::auth::limiter::AttemptLimiter;
+use crate::auth::limiter::{attempt, succeeded};
 use crate::auth::password;
-use crate::auth::signin::{check_limits, limiter_keys, parse_sign_in_password, record_failure};
+use crate::auth::signin::{limiter_keys, parse_sign_in_password};
 use crate::auth::tokens::{Bearer, Keys, unix_now};
 use crate::values::{Email, Password};
 use crate::{Db, Error, OperatorId, Result};
@@ -45,7 +46,7 @@ pub async fn sign_in(
     let email = Email::parse("email", email)?;
     let password_raw = parse_sign_in_password(password_raw)?;
     let lkeys = limiter_keys("p", email.as_str(), client);
-    check_limits(limiter, &lkeys).await?;
+    attempt(limiter, &lkeys).await?;
     let found = operator::Entity::find()
         .filter(operator::Column::Email.eq(email.as_str()))
         .one(&db.conn)
@@ -56,9 +57,9 @@ pub async fn sign_in(
     )
     .await?;
     let Some(m) = found.filter(|_| ok) else {
-        record_failure(limiter, &lkeys).await?;
         return Err(Error::Unauthenticated("wrong email or password"));
     };
+    succeeded(limiter, &lkeys).await?;
     let id = OperatorId::from_uuid(m.id);
     let now = unix_now();
     let (token, exp) = keys.issue(Bearer::Operator { operator: id }, now)?;
