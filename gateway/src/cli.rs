@@ -64,6 +64,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo } => {
             let config = Config::from_env()?;
+            if demo && !config.is_sqlite() {
+                // The demo accounts share a published password: never on a real database.
+                anyhow::bail!("--demo runs on the embedded SQLite database only");
+            }
             let addr = config.addr;
             let app = App::build(config).await?;
             if demo {
