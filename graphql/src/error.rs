@@ -67,6 +67,13 @@ impl From<Error> for ApiError {
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
             },
+            Error::Refused { code, reason } => ApiError {
+                code,
+                message: reason.to_string(),
+                field: None,
+                reason: Some(reason.into_owned()),
+                retry_after_secs: None,
+            },
             Error::RateLimited { retry_after_secs } => ApiError {
                 code: "RATE_LIMITED",
                 message: format!("too many attempts; retry in {retry_after_secs} s"),

@@ -148,6 +148,19 @@ impl RequestScope {
         Ok(())
     }
 
+    /// The pool, for platform work (tenants, catalogue, operators) that runs outside the
+    /// request's tenant transaction. On SQLite the pool is that one connection: once the request
+    /// holds it, platform work in the same request would wait for itself, so it is refused.
+    pub async fn platform_db(&self) -> ApiResult<&spaces_tenants::Db> {
+        if !self.deps.db.is_postgres() && self.tx.lock().await.is_some() {
+            return Err(ApiError::bad_input(
+                "query",
+                "platform operations cannot share a request with operations inside a space; send them separately",
+            ));
+        }
+        Ok(&self.deps.db)
+    }
+
     /// Guards: the calling person, in an active space.
     pub fn require_person(&self) -> ApiResult<&Principal> {
         match &self.principal {

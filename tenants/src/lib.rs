@@ -5,9 +5,12 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod editions;
+pub mod enrolments;
 pub mod kernel;
 pub mod organisations;
 pub mod outbox;
+pub mod pathways;
 pub mod people;
 pub mod spaces;
 

@@ -179,3 +179,83 @@ pub async fn member(
     let s = accept(app, &c.slug, &token).await;
     (id, s["accessToken"].as_str().unwrap().to_owned())
 }
+
+/// A published catalogue course (a new provider each time); returns its id.
+pub async fn published_course(app: &TestApp, op_token: &str, title: &str) -> String {
+    let v = app
+        .gql(
+            None,
+            Some(op_token),
+            "mutation($i: ProviderInput!) { createProvider(input: $i) { id } }",
+            json!({ "i": { "name": unique("Université ") } }),
+        )
+        .await;
+    let provider = ok(&v)["createProvider"]["id"].as_str().unwrap().to_owned();
+    let v = app
+        .gql(
+            None,
+            Some(op_token),
+            "mutation($i: CourseFactsInput!) { createCourse(input: $i) { id } }",
+            json!({ "i": { "providerId": provider, "title": title, "language": "fr", "studyHours": 20, "ects": 1, "eqfLevel": 4, "assessment": "ONLINE_UNVERIFIED" } }),
+        )
+        .await;
+    let id = ok(&v)["createCourse"]["id"].as_str().unwrap().to_owned();
+    let v = app
+        .gql(
+            None,
+            Some(op_token),
+            "mutation($id: ID!) { publishCourse(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    ok(&v);
+    id
+}
+
+/// An open edition of `course` with two modules (one required), curated by the campus admin.
+/// `visible_to`: organisation ids, or empty for the whole space.
+pub async fn open_edition(
+    app: &TestApp,
+    c: &Campus,
+    course: &str,
+    mode: &str,
+    capacity: Option<i64>,
+    visible_to: &[&str],
+) -> String {
+    let visibility = if visible_to.is_empty() {
+        "WHOLE_TENANT"
+    } else {
+        "ORGANISATIONS"
+    };
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: CreateEditionInput!) { createEdition(input: $i) { id } }",
+            json!({ "i": { "courseId": course, "enrolmentMode": mode, "visibility": visibility, "visibleTo": visible_to, "capacity": capacity, "includedInSubscription": true } }),
+        )
+        .await;
+    let id = ok(&v)["createEdition"]["id"].as_str().unwrap().to_owned();
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!, $i: SetEditionModulesInput!) { setEditionModules(id: $id, input: $i) { id } }",
+            json!({ "id": id, "i": { "modules": [
+                { "title": "Hygiene", "required": true, "estimatedMinutes": 30, "activityIri": "https://lms.example.org/xapi/m1" },
+                { "title": "Going further", "required": false, "estimatedMinutes": 15, "activityIri": "https://lms.example.org/xapi/m2" }
+            ] } }),
+        )
+        .await;
+    ok(&v);
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!) { openEdition(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(ok(&v)["openEdition"]["status"], "OPEN");
+    id
+}

@@ -5,6 +5,8 @@
 mod auth;
 mod campus;
 mod catalogue;
+mod editions;
+mod enrolments;
 mod limits;
 mod mail;
 mod ops;

@@ -75,7 +75,7 @@ impl CatalogueMutation {
         let scope = crate::scope::of(ctx);
         scope.require_operator()?;
         let p = catalogue::create_provider(
-            &scope.deps.db,
+            scope.platform_db().await?,
             NewProvider {
                 name: input.name,
                 country: input.country,
@@ -95,7 +95,7 @@ impl CatalogueMutation {
         let scope = crate::scope::of(ctx);
         scope.require_operator()?;
         Ok(CourseGql(
-            catalogue::create_course(&scope.deps.db, course_input(input)?).await?,
+            catalogue::create_course(scope.platform_db().await?, course_input(input)?).await?,
         ))
     }
 
@@ -110,7 +110,7 @@ impl CatalogueMutation {
         scope.require_operator()?;
         let id: CourseId = parse_id("id", &id)?;
         Ok(CourseGql(
-            catalogue::update_course(&scope.deps.db, id, course_input(input)?).await?,
+            catalogue::update_course(scope.platform_db().await?, id, course_input(input)?).await?,
         ))
     }
 
@@ -120,7 +120,7 @@ impl CatalogueMutation {
         scope.require_operator()?;
         let id: CourseId = parse_id("id", &id)?;
         Ok(CourseGql(
-            catalogue::set_status(&scope.deps.db, id, CourseStatus::Published).await?,
+            catalogue::set_status(scope.platform_db().await?, id, CourseStatus::Published).await?,
         ))
     }
 
@@ -131,7 +131,7 @@ impl CatalogueMutation {
         scope.require_operator()?;
         let id: CourseId = parse_id("id", &id)?;
         Ok(CourseGql(
-            catalogue::set_status(&scope.deps.db, id, CourseStatus::Retired).await?,
+            catalogue::set_status(scope.platform_db().await?, id, CourseStatus::Retired).await?,
         ))
     }
 }

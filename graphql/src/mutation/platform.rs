@@ -69,7 +69,7 @@ pub struct OperatorSignInInput {
 }
 
 async fn tenant(scope: &RequestScope, space: spaces::Space) -> ApiResult<Tenant> {
-    let domains = spaces::domains_of(&scope.deps.db, space.id).await?;
+    let domains = spaces::domains_of(scope.platform_db().await?, space.id).await?;
     Ok(Tenant { space, domains })
 }
 
@@ -84,7 +84,7 @@ impl PlatformMutation {
         let scope = crate::scope::of(ctx);
         let d = &scope.deps;
         let (id, token, exp) = operators::sign_in(
-            &d.db,
+            scope.platform_db().await?,
             &d.keys,
             d.limiter.as_ref(),
             &input.email,
@@ -109,7 +109,7 @@ impl PlatformMutation {
         scope.require_operator()?;
         let d = scope.deps.clone();
         let created = spaces::create(
-            &d.db,
+            scope.platform_db().await?,
             NewSpace {
                 slug: input.slug,
                 display_name: input.display_name,
@@ -142,7 +142,7 @@ impl PlatformMutation {
             domains: input.domains,
             branding: branding(input.branding),
         };
-        let space = spaces::update(&scope.deps.db, id, up).await?;
+        let space = spaces::update(scope.platform_db().await?, id, up).await?;
         tenant(scope, space).await
     }
 
@@ -151,7 +151,8 @@ impl PlatformMutation {
         let scope = crate::scope::of(ctx);
         scope.require_operator()?;
         let id: TenantId = parse_id("id", &id)?;
-        let space = spaces::set_status(&scope.deps.db, id, SpaceStatus::Suspended).await?;
+        let space =
+            spaces::set_status(scope.platform_db().await?, id, SpaceStatus::Suspended).await?;
         tenant(scope, space).await
     }
 
@@ -159,7 +160,7 @@ impl PlatformMutation {
         let scope = crate::scope::of(ctx);
         scope.require_operator()?;
         let id: TenantId = parse_id("id", &id)?;
-        let space = spaces::set_status(&scope.deps.db, id, SpaceStatus::Active).await?;
+        let space = spaces::set_status(scope.platform_db().await?, id, SpaceStatus::Active).await?;
         tenant(scope, space).await
     }
 }

@@ -74,7 +74,7 @@ impl CatalogueQuery {
         };
         let page = PageRequest::parse(first, after.as_deref())?;
         let p = if operator {
-            catalogue::browse(&scope.deps.db, filter, page).await?
+            catalogue::browse(scope.platform_db().await?, filter, page).await?
         } else {
             catalogue::browse(scope.tx().await?.as_ref(), filter, page).await?
         };
@@ -91,7 +91,7 @@ impl CatalogueQuery {
         let operator = reader(scope)?;
         let id: CourseId = parse_id("id", &id)?;
         let c = if operator {
-            catalogue::get(&scope.deps.db, id).await?
+            catalogue::get(scope.platform_db().await?, id).await?
         } else {
             catalogue::get(scope.tx().await?.as_ref(), id).await?
         };
@@ -113,7 +113,7 @@ impl CatalogueQuery {
         let operator = reader(scope)?;
         let page = PageRequest::parse(first, after.as_deref())?;
         let p = if operator {
-            catalogue::providers(&scope.deps.db, page).await?
+            catalogue::providers(scope.platform_db().await?, page).await?
         } else {
             catalogue::providers(scope.tx().await?.as_ref(), page).await?
         };

@@ -1,4 +1,6 @@
 mod catalogue;
+mod editions;
+mod enrolments;
 mod organisations;
 mod people;
 mod platform;
@@ -6,6 +8,8 @@ mod space;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Query(
+    editions::EditionQuery,
+    enrolments::EnrolmentQuery,
     catalogue::CatalogueQuery,
     space::SpaceQuery,
     people::PeopleQuery,

@@ -23,10 +23,10 @@ impl PlatformQuery {
         let scope = crate::scope::of(ctx);
         scope.require_operator()?;
         let page = PageRequest::parse(first, after.as_deref())?;
-        let p = spaces::list(&scope.deps.db, page).await?;
+        let p = spaces::list(scope.platform_db().await?, page).await?;
         let mut items = Vec::with_capacity(p.items.len());
         for s in p.items {
-            let domains = spaces::domains_of(&scope.deps.db, s.id).await?;
+            let domains = spaces::domains_of(scope.platform_db().await?, s.id).await?;
             items.push(Tenant { space: s, domains });
         }
         let p = spaces_tenants::kernel::page::Page {
@@ -41,9 +41,9 @@ impl PlatformQuery {
         let scope = crate::scope::of(ctx);
         scope.require_operator()?;
         let id: TenantId = parse_id("id", &id)?;
-        let space = spaces::get(&scope.deps.db, id).await?;
+        let space = spaces::get(scope.platform_db().await?, id).await?;
         Ok(Tenant {
-            domains: spaces::domains_of(&scope.deps.db, id).await?,
+            domains: spaces::domains_of(scope.platform_db().await?, id).await?,
             space,
         })
     }

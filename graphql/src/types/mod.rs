@@ -2,6 +2,8 @@
 //! internal column (tenant ids, hashes, paths) can reach the schema.
 
 pub mod catalogue;
+pub mod edition;
+pub mod enrolment;
 pub mod organisation;
 pub mod person;
 pub mod session;

@@ -35,20 +35,19 @@ impl RoleAudit {
 }
 
 impl Db {
-    /// Connects the server's pool. On SQLite: WAL (readers never wait for the writer), and
-    /// every transaction begins IMMEDIATE (see [`Db::begin`]), so writers queue on the busy
-    /// timeout instead of failing on a stale snapshot.
+    /// Connects the server's pool. SQLite gets one connection: the embedded default serves one
+    /// writer at a time anyway, and a single connection never meets `SQLITE_BUSY`. (A request
+    /// therefore never uses the pool beside its own transaction: see `RequestScope::platform_db`.)
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(10));
         if url.starts_with("sqlite:") {
-            opts.max_connections(max_connections.clamp(2, 8))
+            opts.max_connections(1)
                 .min_connections(1)
                 .map_sqlx_sqlite_opts(|o| {
                     o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                        .busy_timeout(Duration::from_secs(15))
                         .foreign_keys(true)
                 });
         } else {

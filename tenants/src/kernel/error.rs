@@ -19,6 +19,13 @@ pub enum Error {
         field: Cow<'static, str>,
         reason: Cow<'static, str>,
     },
+    /// A business rule said no; `code` is the client-facing error code (such as
+    /// `CAPACITY_REACHED`), the same for every caller in the same situation.
+    #[error("{code}: {reason}")]
+    Refused {
+        code: &'static str,
+        reason: Cow<'static, str>,
+    },
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("database error")]
@@ -36,6 +43,13 @@ impl Error {
     ) -> Self {
         Self::Invalid {
             field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn refused(code: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::Refused {
+            code,
             reason: reason.into(),
         }
     }

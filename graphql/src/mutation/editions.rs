@@ -1,0 +1,335 @@
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use spaces_billing::{Currency, MoneyError};
+use spaces_tenants::editions::{self, EditionPatch, ModuleInput, NewEdition};
+use spaces_tenants::pathways::{self, NewPathway, PathwayPatch};
+use spaces_tenants::{CourseId, EditionId, OrganisationId, PathwayId};
+
+use crate::error::{ApiError, ApiResult, parse_id};
+use crate::types::edition::{
+    EditionGql, EnrolmentModeGql, PathwayGql, VisibilityGql, edition_gql, pathway_gql,
+};
+
+#[derive(Default)]
+pub struct EditionMutation;
+
+/// An amount in minor units (cents) of an ISO 4217 currency; 0 is free.
+#[derive(InputObject)]
+pub struct MoneyInput {
+    pub amount_minor: i64,
+    /// Such as EUR.
+    pub currency: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateEditionInput {
+    /// A published catalogue course.
+    pub course_id: ID,
+    /// Leave out to show the course's title.
+    pub title: Option<String>,
+    /// Leave out to show the course's summary.
+    pub description: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    /// Not before `startsOn`.
+    pub ends_on: Option<NaiveDate>,
+    pub enrol_opens_at: Option<DateTime<Utc>>,
+    /// After `enrolOpensAt`.
+    pub enrol_closes_at: Option<DateTime<Utc>>,
+    /// Seats, at least 1; leave out for no limit.
+    pub capacity: Option<i32>,
+    pub enrolment_mode: EnrolmentModeGql,
+    pub visibility: VisibilityGql,
+    /// With `ORGANISATIONS`: the organisations whose subtrees see the edition.
+    pub visible_to: Option<Vec<ID>>,
+    /// The price per seat; or set `includedInSubscription: true` instead.
+    pub price: Option<MoneyInput>,
+    pub included_in_subscription: Option<bool>,
+    /// Completion also needs at least this score, 0 to 100.
+    pub min_score: Option<i32>,
+}
+
+/// Fields left out stay as they are; `null` clears a nullable field.
+#[derive(InputObject)]
+pub struct UpdateEditionInput {
+    pub title: MaybeUndefined<String>,
+    pub description: MaybeUndefined<String>,
+    pub starts_on: MaybeUndefined<NaiveDate>,
+    pub ends_on: MaybeUndefined<NaiveDate>,
+    pub enrol_opens_at: MaybeUndefined<DateTime<Utc>>,
+    pub enrol_closes_at: MaybeUndefined<DateTime<Utc>>,
+    pub capacity: MaybeUndefined<i32>,
+    pub enrolment_mode: Option<EnrolmentModeGql>,
+    pub visibility: Option<VisibilityGql>,
+    /// Given alone, restricts the edition to these organisations' subtrees.
+    pub visible_to: Option<Vec<ID>>,
+    pub price: Option<MoneyInput>,
+    pub included_in_subscription: Option<bool>,
+    pub min_score: MaybeUndefined<i32>,
+}
+
+#[derive(InputObject)]
+pub struct EditionModuleInput {
+    pub title: String,
+    #[graphql(default = true)]
+    pub required: bool,
+    #[graphql(default)]
+    pub estimated_minutes: i32,
+    /// An absolute IRI, unique in the edition, such as
+    /// https://lms.example.org/xapi/activities/m1.
+    pub activity_iri: String,
+}
+
+#[derive(InputObject)]
+pub struct SetEditionModulesInput {
+    /// The new ordered list. Modules are matched by activity IRI; one whose IRI is left out is
+    /// retired (kept with its progress), and listing its IRI again restores it.
+    pub modules: Vec<EditionModuleInput>,
+    /// Needed when the edition has enrolments and the change adds or removes a required
+    /// module (or makes one required or optional): that changes what enrolled learners must
+    /// complete. Without it such a change is refused with CONFLICT on `modules`.
+    #[graphql(default)]
+    pub acknowledge_progress_impact: bool,
+}
+
+#[derive(InputObject)]
+pub struct CreatePathwayInput {
+    pub title: String,
+    pub description: Option<String>,
+    /// The editions, in order.
+    #[graphql(default)]
+    pub edition_ids: Vec<ID>,
+}
+
+/// Fields left out stay as they are; `description: null` clears it.
+#[derive(InputObject)]
+pub struct UpdatePathwayInput {
+    pub title: Option<String>,
+    pub description: MaybeUndefined<String>,
+}
+
+fn ids<T: std::str::FromStr>(field: &str, raw: &[ID]) -> ApiResult<Vec<T>> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, id)| parse_id(&format!("{field}[{i}]"), id))
+        .collect()
+}
+
+/// Checks the currency against the ones billing knows, so a price is chargeable later.
+fn money(m: MoneyInput) -> ApiResult<(i64, String)> {
+    let c = Currency::parse("price.currency", m.currency.trim()).map_err(|e| match e {
+        MoneyError::Invalid { field, reason } => ApiError::bad_input(field, &reason),
+        _ => ApiError::bad_input("price.currency", "is not a currency"),
+    })?;
+    Ok((m.amount_minor, c.code().to_owned()))
+}
+
+fn modules(input: Vec<EditionModuleInput>) -> Vec<ModuleInput> {
+    input
+        .into_iter()
+        .map(|m| ModuleInput {
+            title: m.title,
+            required: m.required,
+            estimated_minutes: m.estimated_minutes,
+            activity_iri: m.activity_iri,
+        })
+        .collect()
+}
+
+#[Object]
+impl EditionMutation {
+    /// Tenant admins: a new draft edition of a published catalogue course.
+    async fn create_edition(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateEditionInput,
+    ) -> ApiResult<EditionGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let new = NewEdition {
+            course: parse_id::<CourseId>("courseId", &input.course_id)?,
+            title: input.title,
+            description: input.description,
+            starts_on: input.starts_on,
+            ends_on: input.ends_on,
+            enrol_opens_at: input.enrol_opens_at,
+            enrol_closes_at: input.enrol_closes_at,
+            capacity: input.capacity,
+            enrolment_mode: input.enrolment_mode.into(),
+            visibility: input.visibility.into(),
+            visible_to: input
+                .visible_to
+                .as_deref()
+                .map(|v| ids::<OrganisationId>("visibleTo", v))
+                .transpose()?,
+            price: input.price.map(money).transpose()?,
+            included_in_subscription: input.included_in_subscription,
+            min_score: input.min_score,
+        };
+        scope
+            .atomic(async |tx| {
+                let e = editions::create(tx, who, new).await?;
+                edition_gql(tx, e).await
+            })
+            .await
+    }
+
+    /// Tenant admins: changes the fields given (not once archived).
+    async fn update_edition(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateEditionInput,
+    ) -> ApiResult<EditionGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: EditionId = parse_id("id", &id)?;
+        let patch = EditionPatch {
+            title: input.title.into(),
+            description: input.description.into(),
+            starts_on: input.starts_on.into(),
+            ends_on: input.ends_on.into(),
+            enrol_opens_at: input.enrol_opens_at.into(),
+            enrol_closes_at: input.enrol_closes_at.into(),
+            capacity: input.capacity.into(),
+            enrolment_mode: input.enrolment_mode.map(Into::into),
+            visibility: input.visibility.map(Into::into),
+            visible_to: input
+                .visible_to
+                .as_deref()
+                .map(|v| ids::<OrganisationId>("visibleTo", v))
+                .transpose()?,
+            price: input.price.map(money).transpose()?,
+            included_in_subscription: input.included_in_subscription,
+            min_score: input.min_score.into(),
+        };
+        scope
+            .atomic(async |tx| {
+                let e = editions::update(tx, who, id, patch).await?;
+                edition_gql(tx, e).await
+            })
+            .await
+    }
+
+    /// Tenant admins: replaces the edition's ordered modules (see the input for what an
+    /// edition with enrolments accepts).
+    async fn set_edition_modules(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: SetEditionModulesInput,
+    ) -> ApiResult<EditionGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: EditionId = parse_id("id", &id)?;
+        let list = modules(input.modules);
+        scope
+            .atomic(async |tx| {
+                let e =
+                    editions::set_modules(tx, who, id, &list, input.acknowledge_progress_impact)
+                        .await?;
+                edition_gql(tx, e).await
+            })
+            .await
+    }
+
+    /// Tenant admins: opens a draft or closed edition; it needs a required module.
+    async fn open_edition(&self, ctx: &Context<'_>, id: ID) -> ApiResult<EditionGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: EditionId = parse_id("id", &id)?;
+        scope
+            .atomic(async |tx| {
+                let e = editions::open(tx, who, id).await?;
+                edition_gql(tx, e).await
+            })
+            .await
+    }
+
+    /// Tenant admins: closes an open edition to new enrolments (it can be reopened).
+    async fn close_edition(&self, ctx: &Context<'_>, id: ID) -> ApiResult<EditionGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: EditionId = parse_id("id", &id)?;
+        scope
+            .atomic(async |tx| {
+                let e = editions::close(tx, who, id).await?;
+                edition_gql(tx, e).await
+            })
+            .await
+    }
+
+    /// Tenant admins: archives a draft or closed edition, for good.
+    async fn archive_edition(&self, ctx: &Context<'_>, id: ID) -> ApiResult<EditionGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: EditionId = parse_id("id", &id)?;
+        scope
+            .atomic(async |tx| {
+                let e = editions::archive(tx, who, id).await?;
+                edition_gql(tx, e).await
+            })
+            .await
+    }
+
+    /// Tenant admins: a new pathway over the space's editions, in order.
+    async fn create_pathway(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePathwayInput,
+    ) -> ApiResult<PathwayGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let new = NewPathway {
+            title: input.title,
+            description: input.description,
+            editions: ids::<EditionId>("editionIds", &input.edition_ids)?,
+        };
+        scope
+            .atomic(async |tx| {
+                let p = pathways::create(tx, who, new).await?;
+                pathway_gql(tx, p).await
+            })
+            .await
+    }
+
+    /// Tenant admins: renames or redescribes a pathway.
+    async fn update_pathway(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdatePathwayInput,
+    ) -> ApiResult<PathwayGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: PathwayId = parse_id("id", &id)?;
+        let patch = PathwayPatch {
+            title: input.title,
+            description: input.description.into(),
+        };
+        scope
+            .atomic(async |tx| {
+                let p = pathways::update(tx, who, id, patch).await?;
+                pathway_gql(tx, p).await
+            })
+            .await
+    }
+
+    /// Tenant admins: replaces a pathway's ordered editions.
+    async fn set_pathway_editions(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        edition_ids: Vec<ID>,
+    ) -> ApiResult<PathwayGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: PathwayId = parse_id("id", &id)?;
+        let list = ids::<EditionId>("editionIds", &edition_ids)?;
+        scope
+            .atomic(async |tx| {
+                let p = pathways::set_editions(tx, who, id, &list).await?;
+                pathway_gql(tx, p).await
+            })
+            .await
+    }
+}

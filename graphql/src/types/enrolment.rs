@@ -1,0 +1,159 @@
+//! Enrolment and dashboard output types, loaded a page at a time: a page of enrolments costs
+//! the same few statements whatever its size.
+
+use std::collections::HashMap;
+
+use async_graphql::{Enum, ID, Object, SimpleObject};
+use spaces_tenants::enrolments::{self, Enrolment, EnrolmentStatus, Progress, Source};
+use spaces_tenants::{TenantTx, catalogue, editions, people};
+
+use super::edition::EditionGql;
+use super::person::PersonGql;
+use crate::error::ApiResult;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "EnrolmentStatus")]
+pub enum EnrolmentStatusGql {
+    /// Asked for; waiting for an admin's decision.
+    PendingApproval,
+    Active,
+    Completed,
+    Withdrawn,
+    Rejected,
+}
+
+impl From<EnrolmentStatus> for EnrolmentStatusGql {
+    fn from(s: EnrolmentStatus) -> Self {
+        match s {
+            EnrolmentStatus::PendingApproval => Self::PendingApproval,
+            EnrolmentStatus::Active => Self::Active,
+            EnrolmentStatus::Completed => Self::Completed,
+            EnrolmentStatus::Withdrawn => Self::Withdrawn,
+            EnrolmentStatus::Rejected => Self::Rejected,
+        }
+    }
+}
+
+impl From<EnrolmentStatusGql> for EnrolmentStatus {
+    fn from(s: EnrolmentStatusGql) -> Self {
+        match s {
+            EnrolmentStatusGql::PendingApproval => Self::PendingApproval,
+            EnrolmentStatusGql::Active => Self::Active,
+            EnrolmentStatusGql::Completed => Self::Completed,
+            EnrolmentStatusGql::Withdrawn => Self::Withdrawn,
+            EnrolmentStatusGql::Rejected => Self::Rejected,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "EnrolmentSource")]
+pub enum SourceGql {
+    /// By HR or an admin.
+    Assigned,
+    /// By the learner.
+    SelfEnrolled,
+    /// By a CSV import.
+    Import,
+}
+
+impl From<Source> for SourceGql {
+    fn from(s: Source) -> Self {
+        match s {
+            Source::Assigned => Self::Assigned,
+            Source::SelfEnrolled => Self::SelfEnrolled,
+            Source::Import => Self::Import,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+#[graphql(name = "Progress")]
+pub struct ProgressGql {
+    pub required_done: i64,
+    pub required_total: i64,
+    /// Whole percent of the required modules completed.
+    pub percent: i64,
+}
+
+impl From<Progress> for ProgressGql {
+    fn from(p: Progress) -> Self {
+        Self {
+            required_done: p.required_done,
+            required_total: p.required_total,
+            percent: p.percent(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct EnrolmentGql {
+    pub enrolment: Enrolment,
+    pub person: Option<PersonGql>,
+    pub edition: Option<EditionGql>,
+    pub progress: Progress,
+}
+
+#[Object(name = "Enrolment")]
+impl EnrolmentGql {
+    async fn id(&self) -> ID {
+        ID(self.enrolment.id.to_string())
+    }
+    async fn status(&self) -> EnrolmentStatusGql {
+        self.enrolment.status.into()
+    }
+    async fn source(&self) -> SourceGql {
+        self.enrolment.source.into()
+    }
+    async fn due_on(&self) -> Option<chrono::NaiveDate> {
+        self.enrolment.due_on
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.enrolment.created_at
+    }
+    async fn completed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.enrolment.completed_at
+    }
+    async fn person(&self) -> Option<&PersonGql> {
+        self.person.as_ref()
+    }
+    async fn edition(&self) -> Option<&EditionGql> {
+        self.edition.as_ref()
+    }
+    async fn progress(&self) -> ProgressGql {
+        self.progress.into()
+    }
+}
+
+/// Loads what a page of enrolments shows: people, editions, courses and progress, each in one
+/// batch.
+pub async fn hydrate(tx: &TenantTx, page: Vec<Enrolment>) -> ApiResult<Vec<EnrolmentGql>> {
+    let person_ids: Vec<_> = page.iter().map(|e| e.person).collect();
+    let mut persons: HashMap<_, _> = people::many(tx, &person_ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let edition_ids: Vec<_> = page.iter().map(|e| e.edition).collect();
+    let eds = editions::many(tx, &edition_ids).await?;
+    let course_ids: Vec<_> = eds.values().map(|e| e.course).collect();
+    let courses = catalogue::many(tx, &course_ids).await?;
+    let mut progress = enrolments::progress(tx, &page).await?;
+    Ok(page
+        .into_iter()
+        .map(|e| {
+            let edition = eds.get(&e.edition).and_then(|ed| {
+                courses.get(&ed.course).map(|c| EditionGql {
+                    edition: ed.clone(),
+                    course: c.clone(),
+                })
+            });
+            EnrolmentGql {
+                person: persons.remove(&e.person).map(PersonGql),
+                edition,
+                progress: progress.remove(&e.id).unwrap_or_default(),
+                enrolment: e,
+            }
+        })
+        .collect())
+}

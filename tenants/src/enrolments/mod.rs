@@ -1,0 +1,623 @@
+//! Enrolments of people in editions, their history and module progress.
+//!
+//! Every rule has its own code, so HR sees why: `EDITION_NOT_OPEN`, `NOT_VISIBLE` (the edition is
+//! not offered to the person's organisation), `CAPACITY_REACHED`, `ALREADY_ENROLLED`,
+//! `ENROLMENT_MODE` (the edition does not take this kind of enrolment). Capacity holds under
+//! concurrency: the edition row is locked (PostgreSQL `FOR UPDATE`; SQLite transactions hold the
+//! write lock) before seats are counted.
+
+pub(crate) mod entity;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
+
+use crate::editions::{self, EditionStatus, EnrolmentMode};
+use crate::kernel::page::{Page, PageRequest, fetch};
+use crate::kernel::principal::Need;
+use crate::people::{self, NewPerson};
+use crate::{
+    EditionId, EnrolmentEventId, EnrolmentId, Error, OrganisationId, PersonId, Principal, Result,
+    Role, TenantTx, organisations,
+};
+
+use entity::{enrolment, event};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnrolmentStatus {
+    /// Asked for, waiting for an admin (on-approval editions).
+    PendingApproval,
+    Active,
+    Completed,
+    Withdrawn,
+    Rejected,
+}
+
+impl EnrolmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrolmentStatus::PendingApproval => "pending_approval",
+            EnrolmentStatus::Active => "active",
+            EnrolmentStatus::Completed => "completed",
+            EnrolmentStatus::Withdrawn => "withdrawn",
+            EnrolmentStatus::Rejected => "rejected",
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        match s {
+            "pending_approval" => EnrolmentStatus::PendingApproval,
+            "completed" => EnrolmentStatus::Completed,
+            "withdrawn" => EnrolmentStatus::Withdrawn,
+            "rejected" => EnrolmentStatus::Rejected,
+            _ => EnrolmentStatus::Active,
+        }
+    }
+
+    /// Whether the enrolment holds a place in the edition.
+    fn holds_seat(self) -> bool {
+        matches!(
+            self,
+            EnrolmentStatus::PendingApproval | EnrolmentStatus::Active | EnrolmentStatus::Completed
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Assigned,
+    SelfEnrolled,
+    Import,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Assigned => "assigned",
+            Source::SelfEnrolled => "self",
+            Source::Import => "import",
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        match s {
+            "self" => Source::SelfEnrolled,
+            "import" => Source::Import,
+            _ => Source::Assigned,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Enrolment {
+    pub id: EnrolmentId,
+    pub edition: EditionId,
+    pub person: PersonId,
+    pub status: EnrolmentStatus,
+    pub source: Source,
+    pub due_on: Option<NaiveDate>,
+    pub enrolled_by: Option<PersonId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<enrolment::Model> for Enrolment {
+    fn from(m: enrolment::Model) -> Self {
+        Self {
+            id: EnrolmentId::from_uuid(m.id),
+            edition: EditionId::from_uuid(m.edition_id),
+            person: PersonId::from_uuid(m.person_id),
+            status: EnrolmentStatus::from_db(&m.status),
+            source: Source::from_db(&m.source),
+            due_on: m.due_on,
+            enrolled_by: m.enrolled_by.map(PersonId::from_uuid),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            completed_at: m.completed_at,
+        }
+    }
+}
+
+/// Who HR enrols: a person of the space, or an email (a new person is created and invited).
+pub enum Enrolee {
+    Person(PersonId),
+    Email {
+        email: String,
+        given_name: String,
+        family_name: String,
+        organisation: OrganisationId,
+    },
+}
+
+pub struct Enrolled {
+    pub enrolment: Enrolment,
+    /// The person was created by this enrolment and invited.
+    pub invited: bool,
+}
+
+async fn record(
+    tx: &TenantTx,
+    enrolment: EnrolmentId,
+    kind: &str,
+    actor: Option<PersonId>,
+) -> Result<()> {
+    event::ActiveModel {
+        tenant_id: Set(tx.tenant_uuid()),
+        id: Set(EnrolmentEventId::new().uuid()),
+        enrolment_id: Set(enrolment.uuid()),
+        kind: Set(kind.to_owned()),
+        actor_id: Set(actor.map(PersonId::uuid)),
+        note: Set(None),
+        at: Set(Utc::now()),
+    }
+    .insert(&tx.tx)
+    .await?;
+    Ok(())
+}
+
+/// Locks the edition and checks that it takes enrolments now and has a seat left.
+async fn admit(tx: &TenantTx, edition: EditionId) -> Result<editions::Edition> {
+    // The lock serialises concurrent enrolments into one edition, so seats are counted once.
+    tx.select::<editions::entity::edition::Entity>()
+        .filter(editions::entity::edition::Column::Id.eq(edition.uuid()))
+        .lock_exclusive()
+        .one(&tx.tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let e = editions::load(tx, edition).await?;
+    if e.status != EditionStatus::Open {
+        return Err(Error::refused(
+            "EDITION_NOT_OPEN",
+            "this edition is not open for enrolment",
+        ));
+    }
+    let now = Utc::now();
+    if e.enrol_opens_at.is_some_and(|t| now < t) || e.enrol_closes_at.is_some_and(|t| now >= t) {
+        return Err(Error::refused(
+            "EDITION_NOT_OPEN",
+            "the enrolment window of this edition is closed",
+        ));
+    }
+    if let Some(cap) = e.capacity {
+        let taken = tx
+            .select::<enrolment::Entity>()
+            .filter(enrolment::Column::EditionId.eq(edition.uuid()))
+            .filter(
+                enrolment::Column::Status.is_in(
+                    [
+                        EnrolmentStatus::PendingApproval,
+                        EnrolmentStatus::Active,
+                        EnrolmentStatus::Completed,
+                    ]
+                    .map(|s| s.as_str()),
+                ),
+            )
+            .count(&tx.tx)
+            .await?;
+        if taken >= cap as u64 {
+            return Err(Error::refused(
+                "CAPACITY_REACHED",
+                format!("this edition is full ({cap} places)"),
+            ));
+        }
+    }
+    Ok(e)
+}
+
+/// Creates the enrolment, or re-opens a withdrawn or rejected one (its history stays).
+async fn place(
+    tx: &TenantTx,
+    edition: EditionId,
+    person: PersonId,
+    status: EnrolmentStatus,
+    source: Source,
+    due_on: Option<NaiveDate>,
+    actor: Option<PersonId>,
+) -> Result<Enrolment> {
+    let existing = tx
+        .select::<enrolment::Entity>()
+        .filter(enrolment::Column::EditionId.eq(edition.uuid()))
+        .filter(enrolment::Column::PersonId.eq(person.uuid()))
+        .one(&tx.tx)
+        .await?;
+    let now = Utc::now();
+    if let Some(m) = existing {
+        if EnrolmentStatus::from_db(&m.status).holds_seat() {
+            return Err(Error::refused(
+                "ALREADY_ENROLLED",
+                "this person is already enrolled in this edition",
+            ));
+        }
+        let id = EnrolmentId::from_uuid(m.id);
+        let mut am: enrolment::ActiveModel = m.into();
+        am.status = Set(status.as_str().to_owned());
+        am.source = Set(source.as_str().to_owned());
+        am.due_on = Set(due_on);
+        am.enrolled_by = Set(actor.map(PersonId::uuid));
+        am.updated_at = Set(now);
+        let m = am.update(&tx.tx).await?;
+        record(tx, id, "re-enrolled", actor).await?;
+        return Ok(m.into());
+    }
+    let id = EnrolmentId::new();
+    let m = enrolment::ActiveModel {
+        tenant_id: Set(tx.tenant_uuid()),
+        id: Set(id.uuid()),
+        edition_id: Set(edition.uuid()),
+        person_id: Set(person.uuid()),
+        status: Set(status.as_str().to_owned()),
+        source: Set(source.as_str().to_owned()),
+        due_on: Set(due_on),
+        enrolled_by: Set(actor.map(PersonId::uuid)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        completed_at: Set(None),
+    }
+    .insert(&tx.tx)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::refused(
+            "ALREADY_ENROLLED",
+            "this person is already enrolled in this edition",
+        ),
+        _ => Error::Db(e),
+    })?;
+    record(
+        tx,
+        id,
+        if status == EnrolmentStatus::PendingApproval {
+            "requested"
+        } else {
+            "enrolled"
+        },
+        actor,
+    )
+    .await?;
+    Ok(m.into())
+}
+
+/// HR enrols a person (by id, or by email: an unknown email becomes a new, invited person).
+pub async fn enrol(
+    tx: &TenantTx,
+    who: &Principal,
+    edition: EditionId,
+    enrolee: Enrolee,
+    due_on: Option<NaiveDate>,
+    accept_url: &str,
+) -> Result<Enrolled> {
+    let actor = who
+        .person()
+        .map(|(_, p)| p)
+        .ok_or(Error::Unauthenticated("sign in first"))?;
+    // The edition must exist for the caller before anything else is said about it.
+    editions::load(tx, edition)
+        .await
+        .map_err(|e| e.not_found_as("editionId", "no such edition"))?;
+    let (person, invited) = match enrolee {
+        Enrolee::Person(id) => (
+            people::get(tx, who, id)
+                .await
+                .map_err(|e| e.not_found_as("personId", "no such person"))?,
+            false,
+        ),
+        Enrolee::Email {
+            email,
+            given_name,
+            family_name,
+            organisation,
+        } => {
+            let parsed = crate::values::Email::parse("email", &email)?;
+            match people::model_by_email(tx, &parsed).await? {
+                Some(m) => (
+                    people::get(tx, who, PersonId::from_uuid(m.id))
+                        .await
+                        .map_err(|_| out_of_reach())?,
+                    false,
+                ),
+                None => {
+                    let new = NewPerson::parse(&email, &given_name, &family_name, organisation)?;
+                    let (p, _) = people::invite(tx, who, new, Role::Learner, accept_url).await?;
+                    (p, true)
+                }
+            }
+        }
+    };
+    let org = organisations::load(tx, person.organisation).await?;
+    if !who.may(Need::Manage, &org.path) {
+        return Err(out_of_reach());
+    }
+    let e = admit(tx, edition).await?;
+    if !editions::visible_to_person(tx, edition, person.id).await? {
+        return Err(Error::refused(
+            "NOT_VISIBLE",
+            "this edition is not offered to this person's organisation",
+        ));
+    }
+    let _ = e;
+    let enrolment = place(
+        tx,
+        edition,
+        person.id,
+        EnrolmentStatus::Active,
+        Source::Assigned,
+        due_on,
+        Some(actor),
+    )
+    .await?;
+    Ok(Enrolled { enrolment, invited })
+}
+
+/// The person is outside the caller's reach (another company of the campus): the same answer
+/// whether or not they exist.
+fn out_of_reach() -> Error {
+    Error::refused(
+        "OUT_OF_SUBTREE",
+        "this person is not in an organisation you manage",
+    )
+}
+
+/// A learner enrols themselves (self-enrolment editions) or asks to (on-approval editions).
+pub async fn self_enrol(tx: &TenantTx, who: &Principal, edition: EditionId) -> Result<Enrolment> {
+    let me = who
+        .person()
+        .map(|(_, p)| p)
+        .ok_or(Error::Unauthenticated("sign in first"))?;
+    // Only editions the person may see exist for them.
+    let seen = editions::get(tx, who, edition).await?;
+    if !editions::visible_to_person(tx, edition, me).await? {
+        return Err(Error::NotFound);
+    }
+    let status = match seen.enrolment_mode {
+        EnrolmentMode::SelfEnrolment => EnrolmentStatus::Active,
+        EnrolmentMode::OnApproval => EnrolmentStatus::PendingApproval,
+        EnrolmentMode::AssignedOnly => {
+            return Err(Error::refused(
+                "ENROLMENT_MODE",
+                "people are enrolled in this edition by their HR",
+            ));
+        }
+    };
+    admit(tx, edition).await?;
+    place(
+        tx,
+        edition,
+        me,
+        status,
+        Source::SelfEnrolled,
+        None,
+        Some(me),
+    )
+    .await
+}
+
+async fn load_managed(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<enrolment::Model> {
+    let m = tx
+        .select::<enrolment::Entity>()
+        .filter(enrolment::Column::Id.eq(id.uuid()))
+        .one(&tx.tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let person = people::home_organisation(tx, PersonId::from_uuid(m.person_id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    let org = organisations::load(tx, person).await?;
+    let mine = who.person().is_some_and(|(_, p)| p.uuid() == m.person_id);
+    if mine || who.may(Need::Read, &org.path) {
+        Ok(m)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+async fn set_status(
+    tx: &TenantTx,
+    m: enrolment::Model,
+    to: EnrolmentStatus,
+    kind: &str,
+    actor: Option<PersonId>,
+) -> Result<Enrolment> {
+    let id = EnrolmentId::from_uuid(m.id);
+    let mut am: enrolment::ActiveModel = m.into();
+    am.status = Set(to.as_str().to_owned());
+    am.updated_at = Set(Utc::now());
+    let m = am.update(&tx.tx).await?;
+    record(tx, id, kind, actor).await?;
+    Ok(m.into())
+}
+
+/// An admin (HR of the person's organisation) approves or rejects a request.
+pub async fn decide(
+    tx: &TenantTx,
+    who: &Principal,
+    id: EnrolmentId,
+    approve: bool,
+) -> Result<Enrolment> {
+    let m = load_managed(tx, who, id).await?;
+    let org = organisations::load(
+        tx,
+        people::home_organisation(tx, PersonId::from_uuid(m.person_id))
+            .await?
+            .ok_or(Error::NotFound)?,
+    )
+    .await?;
+    if !who.may(Need::Manage, &org.path) {
+        return Err(Error::Forbidden(
+            "deciding needs an admin role on the person's organisation",
+        ));
+    }
+    if EnrolmentStatus::from_db(&m.status) != EnrolmentStatus::PendingApproval {
+        return Err(Error::conflict(
+            "id",
+            "this enrolment is not waiting for a decision",
+        ));
+    }
+    let actor = who.person().map(|(_, p)| p);
+    if approve {
+        // The request already holds its place; the edition must still be open.
+        let e = editions::load(tx, EditionId::from_uuid(m.edition_id)).await?;
+        if e.status != EditionStatus::Open {
+            return Err(Error::refused(
+                "EDITION_NOT_OPEN",
+                "this edition is not open for enrolment",
+            ));
+        }
+        set_status(tx, m, EnrolmentStatus::Active, "approved", actor).await
+    } else {
+        set_status(tx, m, EnrolmentStatus::Rejected, "rejected", actor).await
+    }
+}
+
+/// The learner or their HR withdraws; the enrolment and its history stay.
+pub async fn withdraw(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enrolment> {
+    let m = load_managed(tx, who, id).await?;
+    let mine = who.person().is_some_and(|(_, p)| p.uuid() == m.person_id);
+    if !mine {
+        let org = organisations::load(
+            tx,
+            people::home_organisation(tx, PersonId::from_uuid(m.person_id))
+                .await?
+                .ok_or(Error::NotFound)?,
+        )
+        .await?;
+        if !who.may(Need::Manage, &org.path) {
+            return Err(Error::Forbidden(
+                "withdrawing someone needs an admin role on their organisation",
+            ));
+        }
+    }
+    match EnrolmentStatus::from_db(&m.status) {
+        EnrolmentStatus::Active | EnrolmentStatus::PendingApproval => {
+            set_status(
+                tx,
+                m,
+                EnrolmentStatus::Withdrawn,
+                "withdrawn",
+                who.person().map(|(_, p)| p),
+            )
+            .await
+        }
+        _ => Err(Error::conflict(
+            "id",
+            "only active or requested enrolments can be withdrawn",
+        )),
+    }
+}
+
+/// One enrolment the caller may see (their own, or in a subtree they read).
+pub async fn get(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enrolment> {
+    Ok(load_managed(tx, who, id).await?.into())
+}
+
+/// The caller's own enrolments, oldest first.
+pub async fn mine(tx: &TenantTx, who: &Principal, page: PageRequest) -> Result<Page<Enrolment>> {
+    let me = who
+        .person()
+        .map(|(_, p)| p)
+        .ok_or(Error::Unauthenticated("sign in first"))?;
+    let q = tx
+        .select::<enrolment::Entity>()
+        .filter(enrolment::Column::PersonId.eq(me.uuid()));
+    Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
+        .await?
+        .map(Enrolment::from))
+}
+
+/// An edition's enrolments among the people the caller may read, oldest first.
+pub async fn of_edition(
+    tx: &TenantTx,
+    who: &Principal,
+    edition: EditionId,
+    status: Option<EnrolmentStatus>,
+    page: PageRequest,
+) -> Result<Page<Enrolment>> {
+    editions::load(tx, edition).await?;
+    let mut q = tx
+        .select::<enrolment::Entity>()
+        .filter(enrolment::Column::EditionId.eq(edition.uuid()));
+    if let Some(s) = status {
+        q = q.filter(enrolment::Column::Status.eq(s.as_str()));
+    }
+    if let Some(roots) = who.readable_roots() {
+        if roots.is_empty() {
+            return Err(Error::Forbidden("this needs an HR or manager role"));
+        }
+        let mut any = sea_orm::sea_query::Condition::any();
+        for r in &roots {
+            // Paths hold only ids and slashes, so the literal is safe to inline.
+            any = any.add(Expr::cust(format!(
+                "EXISTS (SELECT 1 FROM people p JOIN organisations o ON o.tenant_id = p.tenant_id AND o.id = p.organisation_id \
+                 WHERE p.tenant_id = enrolments.tenant_id AND p.id = enrolments.person_id AND substr(o.path, 1, {}) = '{r}')",
+                r.len()
+            )));
+        }
+        q = q.filter(any);
+    }
+    Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
+        .await?
+        .map(Enrolment::from))
+}
+
+/// Progress toward completion: required modules completed, of those the edition requires now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub required_done: i64,
+    pub required_total: i64,
+}
+
+impl Progress {
+    /// Whole percent, rounded down; 0 when nothing is required.
+    pub fn percent(self) -> i64 {
+        if self.required_total == 0 {
+            0
+        } else {
+            self.required_done * 100 / self.required_total
+        }
+    }
+}
+
+/// Progress of a page of enrolments in two statements, whatever the page size.
+pub async fn progress(
+    tx: &TenantTx,
+    page: &[Enrolment],
+) -> Result<std::collections::HashMap<EnrolmentId, Progress>> {
+    use std::collections::{HashMap, HashSet};
+    let mut out: HashMap<EnrolmentId, Progress> = HashMap::new();
+    if page.is_empty() {
+        return Ok(out);
+    }
+    let editions: HashSet<uuid::Uuid> = page.iter().map(|e| e.edition.uuid()).collect();
+    let modules = tx
+        .select::<editions::entity::module::Entity>()
+        .filter(editions::entity::module::Column::EditionId.is_in(editions))
+        .filter(editions::entity::module::Column::Required.eq(true))
+        .filter(editions::entity::module::Column::RetiredAt.is_null())
+        .all(&tx.tx)
+        .await?;
+    let done = tx
+        .select::<entity::progress::Entity>()
+        .filter(entity::progress::Column::EnrolmentId.is_in(page.iter().map(|e| e.id.uuid())))
+        .filter(entity::progress::Column::CompletedAt.is_not_null())
+        .all(&tx.tx)
+        .await?;
+    let done: HashSet<(uuid::Uuid, uuid::Uuid)> =
+        done.iter().map(|p| (p.enrolment_id, p.module_id)).collect();
+    for e in page {
+        let required: Vec<_> = modules
+            .iter()
+            .filter(|m| m.edition_id == e.edition.uuid())
+            .collect();
+        let required_done = required
+            .iter()
+            .filter(|m| done.contains(&(e.id.uuid(), m.id)))
+            .count() as i64;
+        out.insert(
+            e.id,
+            Progress {
+                required_done,
+                required_total: required.len() as i64,
+            },
+        );
+    }
+    Ok(out)
+}

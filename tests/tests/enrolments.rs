@@ -1,0 +1,396 @@
+//! Journeys 5 (one by one) and 6: HR enrols staff, learners self-enrol or ask, see their
+//! dashboard; every rule has its own code; capacity holds under a race.
+
+use serde_json::{Value, json};
+use spaces_tests::app::{code, ok};
+use spaces_tests::fixtures::{self, Campus};
+use spaces_tests::{Backend, TestApp};
+
+const ENROL: &str = "mutation($i: EnrolInput!) { enrol(input: $i) { id status source dueOn person { email } edition { id } progress { requiredDone requiredTotal percent } } }";
+
+async fn enrol(app: &TestApp, c: &Campus, token: &str, input: Value) -> Value {
+    app.gql(Some(&c.slug), Some(token), ENROL, json!({ "i": input }))
+        .await
+}
+
+async fn staff(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let a = fixtures::company(&app, &c, "Durand").await;
+    let b = fixtures::company(&app, &c, "Leroy").await;
+    let (_, hr_a) =
+        fixtures::member(&app, &c, &c.admin_token, &a, "hr@durand.test", "ORG_ADMIN").await;
+    let (lea, lea_token) =
+        fixtures::member(&app, &c, &hr_a, &a, "lea@durand.test", "LEARNER").await;
+    let (nora, _) =
+        fixtures::member(&app, &c, &c.admin_token, &b, "nora@leroy.test", "LEARNER").await;
+    let course = fixtures::published_course(&app, &op, "HACCP basics").await;
+    let for_a = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[&a]).await;
+
+    // By person id, with a due date.
+    let v = enrol(
+        &app,
+        &c,
+        &hr_a,
+        json!({ "editionId": for_a, "personId": lea, "dueOn": "2027-01-31" }),
+    )
+    .await;
+    let e = &ok(&v)["enrol"];
+    assert_eq!(e["status"], "ACTIVE");
+    assert_eq!(e["source"], "ASSIGNED");
+    assert_eq!(e["dueOn"], "2027-01-31");
+    assert_eq!(e["progress"]["requiredTotal"], 1);
+    // Each rule its own code.
+    let v = enrol(
+        &app,
+        &c,
+        &hr_a,
+        json!({ "editionId": for_a, "personId": lea }),
+    )
+    .await;
+    assert_eq!(code(&v), "ALREADY_ENROLLED", "{v}");
+    let v = enrol(
+        &app,
+        &c,
+        &hr_a,
+        json!({ "editionId": for_a, "personId": nora }),
+    )
+    .await;
+    assert_eq!(
+        code(&v),
+        "BAD_USER_INPUT",
+        "HR of A cannot even see B's people: {v}"
+    );
+    let v = enrol(
+        &app,
+        &c,
+        &c.admin_token,
+        json!({ "editionId": for_a, "personId": nora }),
+    )
+    .await;
+    assert_eq!(
+        code(&v),
+        "NOT_VISIBLE",
+        "the edition is offered to A only: {v}"
+    );
+    let v = enrol(
+        &app,
+        &c,
+        &hr_a,
+        json!({ "editionId": for_a, "email": "nora@leroy.test" }),
+    )
+    .await;
+    assert_eq!(code(&v), "OUT_OF_SUBTREE", "{v}");
+    // By email: an unknown one becomes a new person, invited.
+    let v = enrol(&app, &c, &hr_a, json!({ "editionId": for_a, "email": "new.hire@durand.test", "givenName": "New", "familyName": "Hire", "organisationId": a })).await;
+    assert_eq!(ok(&v)["enrol"]["person"]["email"], "new.hire@durand.test");
+    let token = fixtures::invitation_token(&app, &c.slug, "new.hire@durand.test").await;
+    assert!(!token.is_empty());
+    // Learners cannot enrol others, nor themselves in an assigned-only edition.
+    let v = enrol(&app, &c, &lea_token, json!({ "editionId": for_a, "email": "x@durand.test", "givenName": "X", "familyName": "Y", "organisationId": a })).await;
+    assert!(
+        matches!(code(&v).as_str(), "FORBIDDEN" | "OUT_OF_SUBTREE"),
+        "{v}"
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { id } }",
+            json!({ "e": for_a }),
+        )
+        .await;
+    assert_eq!(code(&v), "ENROLMENT_MODE", "{v}");
+
+    // Self-enrolment and approval.
+    let open = fixtures::open_edition(&app, &c, &course, "SELF_ENROLMENT", None, &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { status source } }",
+            json!({ "e": open }),
+        )
+        .await;
+    assert_eq!(ok(&v)["selfEnrol"]["status"], "ACTIVE");
+    assert_eq!(v["data"]["selfEnrol"]["source"], "SELF_ENROLLED");
+    let approval = fixtures::open_edition(&app, &c, &course, "ON_APPROVAL", None, &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { id status } }",
+            json!({ "e": approval }),
+        )
+        .await;
+    assert_eq!(ok(&v)["selfEnrol"]["status"], "PENDING_APPROVAL");
+    let request = v["data"]["selfEnrol"]["id"].as_str().unwrap().to_owned();
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($id: ID!) { approveEnrolment(id: $id) { status } }",
+            json!({ "id": request }),
+        )
+        .await;
+    assert_eq!(
+        code(&v),
+        "FORBIDDEN",
+        "a learner cannot approve their own request: {v}"
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&hr_a),
+            "mutation($id: ID!) { approveEnrolment(id: $id) { status } }",
+            json!({ "id": request }),
+        )
+        .await;
+    assert_eq!(ok(&v)["approveEnrolment"]["status"], "ACTIVE");
+
+    // The learner's dashboard: every edition with its course facts and progress.
+    let v = app
+        .gql(Some(&c.slug), Some(&lea_token), "{ myEnrolments(first: 10) { edges { node { status dueOn edition { title course { eqfLevel } } progress { requiredDone requiredTotal percent } } } } }", json!({}))
+        .await;
+    let rows = ok(&v)["myEnrolments"]["edges"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|r| r["node"]["edition"]["title"] == "HACCP basics"
+                && r["node"]["progress"]["percent"] == 0)
+    );
+
+    // Withdrawal keeps the history; re-enrolling reopens the same enrolment.
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($id: ID!) { withdrawEnrolment(id: $id) { status } }",
+            json!({ "id": request }),
+        )
+        .await;
+    assert_eq!(ok(&v)["withdrawEnrolment"]["status"], "WITHDRAWN");
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { id status } }",
+            json!({ "e": approval }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["selfEnrol"]["id"],
+        request.as_str(),
+        "the same enrolment, asked again"
+    );
+    assert_eq!(v["data"]["selfEnrol"]["status"], "PENDING_APPROVAL");
+
+    // HR's view of an edition: their people only.
+    let v = app
+        .gql(Some(&c.slug), Some(&hr_a), "query($e: ID!) { editionEnrolments(editionId: $e, first: 50) { edges { node { person { email } status } } } }", json!({ "e": for_a }))
+        .await;
+    let emails: Vec<_> = ok(&v)["editionEnrolments"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["person"]["email"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(emails, vec!["lea@durand.test", "new.hire@durand.test"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn enrolling_staff_on_sqlite() {
+    staff(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn enrolling_staff_on_postgres() {
+    staff(Backend::Postgres).await;
+}
+
+/// 50 people enrol at once into the last 10 places: exactly 10 succeed, 40 get CAPACITY_REACHED.
+async fn capacity_race(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let a = fixtures::company(&app, &c, "Durand").await;
+    let course = fixtures::published_course(&app, &op, "Race").await;
+    let edition = fixtures::open_edition(&app, &c, &course, "SELF_ENROLMENT", Some(15), &[]).await;
+    // 5 places taken first.
+    for i in 0..5 {
+        let (id, _) = fixtures::member(
+            &app,
+            &c,
+            &c.admin_token,
+            &a,
+            &format!("early{i}@durand.test"),
+            "LEARNER",
+        )
+        .await;
+        ok(&enrol(
+            &app,
+            &c,
+            &c.admin_token,
+            json!({ "editionId": edition, "personId": id }),
+        )
+        .await);
+    }
+    let mut tokens = vec![];
+    for i in 0..50 {
+        let (_, t) = fixtures::member(
+            &app,
+            &c,
+            &c.admin_token,
+            &a,
+            &format!("racer{i}@durand.test"),
+            "LEARNER",
+        )
+        .await;
+        tokens.push(t);
+    }
+    let url = format!("{}/graphql", app.base);
+    let mut tasks = vec![];
+    for t in tokens {
+        let (client, url, slug, edition) = (
+            app.client.clone(),
+            url.clone(),
+            c.slug.clone(),
+            edition.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let v: Value = client
+                .post(url)
+                .header("X-Tenant", slug)
+                .header("Authorization", format!("Bearer {t}"))
+                .json(&json!({ "query": "mutation($e: ID!) { selfEnrol(editionId: $e) { id } }", "variables": { "e": edition } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            code(&v)
+        }));
+    }
+    let mut codes = std::collections::BTreeMap::<String, usize>::new();
+    for t in tasks {
+        *codes.entry(t.await.unwrap()).or_default() += 1;
+    }
+    assert_eq!(codes.get(""), Some(&10), "exactly 10 enrolled: {codes:?}");
+    assert_eq!(codes.get("CAPACITY_REACHED"), Some(&40), "{codes:?}");
+    let v = app
+        .gql(Some(&c.slug), Some(&c.admin_token), "query($e: ID!) { editionEnrolments(editionId: $e, first: 100) { edges { node { id } } } }", json!({ "e": edition }))
+        .await;
+    assert_eq!(
+        ok(&v)["editionEnrolments"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        15
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn capacity_holds_under_a_race_on_sqlite() {
+    capacity_race(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn capacity_holds_under_a_race_on_postgres() {
+    capacity_race(Backend::Postgres).await;
+}
+
+/// Tenant B's admin against A's editions and enrolments: nothing found, nothing changed.
+async fn walls(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| {
+        c.outbox_interval = std::time::Duration::from_secs(3600)
+    })
+    .await;
+    let op = fixtures::operator(&app).await;
+    let a = fixtures::campus(&app, &op).await;
+    let b = fixtures::campus(&app, &op).await;
+    let org = fixtures::company(&app, &a, "A Corp").await;
+    let (lea, _) = fixtures::member(&app, &a, &a.admin_token, &org, "lea@a.test", "LEARNER").await;
+    let course = fixtures::published_course(&app, &op, "Walls").await;
+    let edition = fixtures::open_edition(&app, &a, &course, "ON_APPROVAL", None, &[]).await;
+    let v = enrol(
+        &app,
+        &a,
+        &a.admin_token,
+        json!({ "editionId": edition, "personId": lea }),
+    )
+    .await;
+    let enrolment = ok(&v)["enrol"]["id"].as_str().unwrap().to_owned();
+    let before = app.dump_tenant(&a.id).await;
+    let b_org = fixtures::company(&app, &b, "B Corp").await;
+    for (q, vars) in [
+        (
+            "query($id: ID!) { enrolment(id: $id) { id } }",
+            json!({ "id": enrolment }),
+        ),
+        (
+            "query($e: ID!) { editionEnrolments(editionId: $e) { edges { node { id } } } }",
+            json!({ "e": edition }),
+        ),
+        (
+            "mutation($i: EnrolInput!) { enrol(input: $i) { id } }",
+            json!({ "i": { "editionId": edition, "personId": lea } }),
+        ),
+        (
+            "mutation($i: EnrolInput!) { enrol(input: $i) { id } }",
+            json!({ "i": { "editionId": edition, "email": "z@b.test", "givenName": "Z", "familyName": "Z", "organisationId": b_org } }),
+        ),
+        (
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { id } }",
+            json!({ "e": edition }),
+        ),
+        (
+            "mutation($id: ID!) { approveEnrolment(id: $id) { id } }",
+            json!({ "id": enrolment }),
+        ),
+        (
+            "mutation($id: ID!) { rejectEnrolment(id: $id) { id } }",
+            json!({ "id": enrolment }),
+        ),
+        (
+            "mutation($id: ID!) { withdrawEnrolment(id: $id) { id } }",
+            json!({ "id": enrolment }),
+        ),
+    ] {
+        let v = app.gql(Some(&b.slug), Some(&b.admin_token), q, vars).await;
+        let c = code(&v);
+        assert!(
+            c == "NOT_FOUND"
+                || (c == "BAD_USER_INPUT"
+                    && v["errors"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("no such")),
+            "{q}: {v}"
+        );
+    }
+    let v = app
+        .gql(
+            Some(&b.slug),
+            Some(&b.admin_token),
+            "{ myEnrolments { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ok(&v)["myEnrolments"]["edges"].as_array().unwrap().len(), 0);
+    assert_eq!(before, app.dump_tenant(&a.id).await, "no row of A changed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn enrolment_walls_on_sqlite() {
+    walls(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn enrolment_walls_on_postgres() {
+    walls(Backend::Postgres).await;
+}
