@@ -161,6 +161,29 @@ async fn staff(backend: Backend) {
                 && r["node"]["progress"]["percent"] == 0)
     );
 
+    let v = app
+        .gql(Some(&c.slug), Some(&lea_token), "{ viewer { enrolments(first: 10) { edges { node { status edition { title } progress { percent } } } } } }", json!({}))
+        .await;
+    assert_eq!(
+        ok(&v)["viewer"]["enrolments"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "the dashboard on viewer"
+    );
+    let v = app
+        .gql(Some(&c.slug), Some(&hr_a), "query($p: ID!) { person(id: $p) { enrolments(status: ACTIVE) { edges { node { status } } } } }", json!({ "p": lea }))
+        .await;
+    assert_eq!(
+        ok(&v)["person"]["enrolments"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "HR sees a person's active enrolments"
+    );
+
     // Withdrawal keeps the history; re-enrolling reopens the same enrolment.
     let v = app
         .gql(

@@ -1,8 +1,12 @@
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use spaces_tenants::enrolments;
+use spaces_tenants::kernel::page::{Page, PageRequest};
 use spaces_tenants::kernel::principal::Grant;
 use spaces_tenants::people::{self, Person, PersonStatus};
 use spaces_tenants::{Role, organisations};
 
+use super::enrolment::{EnrolmentGql, EnrolmentStatusGql, hydrate};
 use super::organisation::OrganisationGql;
 use crate::error::ApiResult;
 
@@ -113,6 +117,32 @@ impl PersonGql {
             Err(e) => Err(e.into()),
         }
     }
+    /// Enrolments with their editions and progress: the learner's dashboard on `viewer`, HR's
+    /// view of a person elsewhere.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn enrolments(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<EnrolmentStatusGql>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, EnrolmentGql, EmptyFields, EmptyFields>> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let tx = scope.tx().await?;
+        let p = enrolments::of_person(&tx, who, self.0.id, status.map(Into::into), page).await?;
+        let items = hydrate(&tx, p.items).await?;
+        Ok(crate::types::connection(
+            Page {
+                items,
+                has_next_page: p.has_next_page,
+            },
+            |e| e.enrolment.id.uuid(),
+            page.after.is_some(),
+        ))
+    }
+
     /// Roles held, each on an organisation.
     async fn roles(&self, ctx: &Context<'_>) -> ApiResult<Vec<RoleGrantGql>> {
         let scope = crate::scope::of(ctx);

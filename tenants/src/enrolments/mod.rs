@@ -621,3 +621,23 @@ pub async fn progress(
     }
     Ok(out)
 }
+
+/// A person's enrolments, for themselves or for whoever may see them (HR, managers), oldest first.
+pub async fn of_person(
+    tx: &TenantTx,
+    who: &Principal,
+    person: PersonId,
+    status: Option<EnrolmentStatus>,
+    page: PageRequest,
+) -> Result<Page<Enrolment>> {
+    people::get(tx, who, person).await?;
+    let mut q = tx
+        .select::<enrolment::Entity>()
+        .filter(enrolment::Column::PersonId.eq(person.uuid()));
+    if let Some(s) = status {
+        q = q.filter(enrolment::Column::Status.eq(s.as_str()));
+    }
+    Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
+        .await?
+        .map(Enrolment::from))
+}
