@@ -417,3 +417,66 @@ async fn enrolment_walls_on_sqlite() {
 async fn enrolment_walls_on_postgres() {
     walls(Backend::Postgres).await;
 }
+
+/// The learner dashboard costs the same number of SQL statements with 1 enrolment as with 50:
+/// related rows are loaded a page at a time, not one by one.
+async fn dashboard_statements(backend: Backend) {
+    // No outbox worker between the measurements.
+    let app = TestApp::start_with(backend, |c| {
+        c.outbox_interval = std::time::Duration::from_secs(3600)
+    })
+    .await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let a = fixtures::company(&app, &c, "Durand").await;
+    let (lea, lea_token) =
+        fixtures::member(&app, &c, &c.admin_token, &a, "lea@durand.test", "LEARNER").await;
+    let course = fixtures::published_course(&app, &op, "Dashboard").await;
+    let dashboard = "{ viewer { enrolments(first: 100) { edges { node { status dueOn edition { title startsOn course { title eqfLevel ects skills { label } } modules { title } } progress { requiredDone requiredTotal percent } } } } } }";
+    let measure = async || {
+        let before = app.state.deps.db.statements_run();
+        let v = app
+            .gql(Some(&c.slug), Some(&lea_token), dashboard, json!({}))
+            .await;
+        let after = app.state.deps.db.statements_run();
+        (
+            ok(&v)["viewer"]["enrolments"]["edges"]
+                .as_array()
+                .unwrap()
+                .len(),
+            after - before,
+        )
+    };
+    let enrol_one = async || {
+        let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
+        ok(&enrol(
+            &app,
+            &c,
+            &c.admin_token,
+            json!({ "editionId": edition, "personId": lea }),
+        )
+        .await);
+    };
+    enrol_one().await;
+    let (n1, one) = measure().await;
+    for _ in 1..50 {
+        enrol_one().await;
+    }
+    let (n50, fifty) = measure().await;
+    assert_eq!((n1, n50), (1, 50));
+    assert_eq!(
+        one, fifty,
+        "statements for a dashboard of 1 and of 50 enrolments"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_costs_the_same_statements_for_1_or_50_enrolments_on_sqlite() {
+    dashboard_statements(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_dashboard_costs_the_same_statements_for_1_or_50_enrolments_on_postgres() {
+    dashboard_statements(Backend::Postgres).await;
+}

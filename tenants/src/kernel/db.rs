@@ -1,5 +1,7 @@
 //! The connection pool, and the only doors to it: [`TenantTx`] and [`PlatformTx`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
@@ -12,6 +14,8 @@ use crate::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) conn: DatabaseConnection,
+    /// SQL statements run so far (metrics; tests check that a page costs a fixed number).
+    statements: Arc<AtomicU64>,
 }
 
 /// What the server's PostgreSQL role may do; it must be able to do none of it.
@@ -55,9 +59,18 @@ impl Db {
                 .min_connections(1)
                 .test_before_acquire(false);
         }
-        Ok(Self {
-            conn: Database::connect(opts).await?,
-        })
+        let mut conn = Database::connect(opts).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { conn, statements })
+    }
+
+    /// SQL statements run through this pool so far.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// A transaction; IMMEDIATE on SQLite, so it holds the write lock from its first statement.
@@ -75,7 +88,10 @@ impl Db {
     }
 
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Self { conn }
+        Self {
+            conn,
+            statements: Arc::default(),
+        }
     }
 
     pub fn backend(&self) -> DbBackend {
