@@ -5,13 +5,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
+use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::{BatchRequest, BatchResponse, Response};
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
-use spaces_graphql::limits::{MAX_BATCH, MAX_BODY_BYTES, classify, error_response};
+use spaces_graphql::limits::{
+    MAX_BATCH, MAX_BODY_BYTES, MAX_UPLOAD_BYTES, classify, error_response,
+};
 use spaces_graphql::{ApiError, RequestScope};
 
 use crate::app::AppState;
@@ -83,24 +86,54 @@ pub async fn graphql(
     let started = Instant::now();
     let rid = request_id(&headers);
     // Limits come first, before any work: the body is read only up to its limit.
-    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+    // Uploads (the GraphQL multipart request spec) may carry a file of up to 10 MiB; every other
+    // request is JSON of at most 64 KiB. Either way the body is read only up to its limit.
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let multipart = content_type.starts_with("multipart/form-data");
+    let limit = if multipart {
+        MAX_UPLOAD_BYTES + MAX_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let Ok(bytes) = to_bytes(body, limit).await else {
         let r = error_response(
             "PAYLOAD_TOO_LARGE",
-            &format!("request body over {MAX_BODY_BYTES} bytes"),
+            &format!("request body over {limit} bytes"),
         );
         state
             .metrics
             .observe("-", "PAYLOAD_TOO_LARGE", started.elapsed().as_secs_f64());
         return json(StatusCode::PAYLOAD_TOO_LARGE, &with_request_id(r, &rid));
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let parsed = if multipart {
+        let opts = MultipartOptions::default()
+            .max_file_size(MAX_UPLOAD_BYTES)
+            .max_num_files(1);
+        receive_batch_body(
+            Some(content_type),
+            async_graphql::futures_util::io::Cursor::new(bytes.to_vec()),
+            opts,
+        )
+        .await
+        .map_err(|e| e.to_string())
+    } else {
+        serde_json::from_slice::<BatchRequest>(&bytes).map_err(|e| e.to_string())
+    };
+    let batch = match parsed {
         Ok(b) => b,
         Err(e) => {
-            let r = error_response(
-                "BAD_REQUEST",
-                &format!("the body is not a GraphQL request: {e}"),
-            );
-            return json(StatusCode::BAD_REQUEST, &with_request_id(r, &rid));
+            let lower = e.to_lowercase();
+            let (status, code) = if lower.contains("too large") || lower.contains("too many") {
+                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+            } else {
+                (StatusCode::BAD_REQUEST, "BAD_REQUEST")
+            };
+            let r = error_response(code, &format!("the body is not a GraphQL request: {e}"));
+            return json(status, &with_request_id(r, &rid));
         }
     };
     let (requests, is_batch) = match batch {

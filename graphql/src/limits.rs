@@ -12,6 +12,8 @@ use async_graphql::{ErrorExtensions, Request, Response, ServerError, ServerResul
 pub const MAX_ALIASES: usize = 30;
 pub const MAX_BATCH: usize = 10;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest file an upload may carry (CSV imports).
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 pub struct Limits;
 

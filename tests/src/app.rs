@@ -299,3 +299,40 @@ impl TestApp {
         out
     }
 }
+
+impl TestApp {
+    /// A GraphQL multipart upload (the multipart request spec): `file` goes to `variables.file`.
+    pub async fn upload(
+        &self,
+        tenant: &str,
+        token: &str,
+        query: &str,
+        mut variables: Value,
+        file_name: &str,
+        file: Vec<u8>,
+    ) -> (u16, Value) {
+        variables["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": variables });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": ["variables.file"] }).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(file)
+                    .file_name(file_name.to_owned())
+                    .mime_str("text/csv")
+                    .unwrap(),
+            );
+        let r = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("X-Tenant", tenant)
+            .header("Authorization", format!("Bearer {token}"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}

@@ -7,6 +7,7 @@ mod campus;
 mod catalogue;
 mod editions;
 mod enrolments;
+mod import;
 mod limits;
 mod mail;
 mod ops;

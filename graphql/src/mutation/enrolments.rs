@@ -1,6 +1,8 @@
 //! Enrolling, asking, deciding, withdrawing.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use std::io::Read;
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
 use spaces_tenants::enrolments::{self, Enrolee};
 use spaces_tenants::{EditionId, EnrolmentId, OrganisationId, PersonId};
 
@@ -30,8 +32,78 @@ async fn one(tx: &spaces_tenants::TenantTx, e: enrolments::Enrolment) -> ApiResu
         .ok_or_else(ApiError::internal)
 }
 
+/// The outcome of a CSV import: counts, and each bad line with its column and reason.
+#[derive(SimpleObject)]
+pub struct ImportReportGql {
+    pub rows: i64,
+    pub created_people: i64,
+    pub invitations: i64,
+    pub new_enrolments: i64,
+    pub already_enrolled: i64,
+    /// True when the rows were applied; false for a dry run or when any line failed.
+    pub applied: bool,
+    pub dry_run: bool,
+    pub errors: Vec<ImportErrorGql>,
+}
+
+#[derive(SimpleObject)]
+pub struct ImportErrorGql {
+    /// The line in the file (1 is the header row); 0 for the file as a whole.
+    pub line: i64,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
 #[Object]
 impl EnrolmentMutation {
+    /// Enrols the rows of a CSV file (GraphQL multipart upload, at most 10 MiB and 50,000 rows):
+    /// columns email, given name, family name, organisation (reference or path), due date.
+    /// Every row is checked first; if any fails, nothing changes and the report lists each one.
+    async fn import_enrolments(
+        &self,
+        ctx: &Context<'_>,
+        edition_id: ID,
+        file: Upload,
+        #[graphql(default = false)] dry_run: bool,
+    ) -> ApiResult<ImportReportGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let edition: EditionId = parse_id("editionId", &edition_id)?;
+        let mut content = Vec::new();
+        let upload = file
+            .value(ctx)
+            .map_err(|_| ApiError::bad_input("file", "no file was uploaded"))?;
+        upload
+            .into_read()
+            .take(enrolments::import::MAX_BYTES as u64 + 1)
+            .read_to_end(&mut content)
+            .map_err(|_| ApiError::bad_input("file", "could not be read"))?;
+        let url = scope.deps.accept_url(&scope.space()?.slug);
+        let r = scope
+            .atomic(async |tx| {
+                Ok(enrolments::import::import(tx, who, edition, &content, dry_run, &url).await?)
+            })
+            .await?;
+        Ok(ImportReportGql {
+            rows: r.rows as i64,
+            created_people: r.created_people as i64,
+            invitations: r.invitations as i64,
+            new_enrolments: r.new_enrolments as i64,
+            already_enrolled: r.already_enrolled as i64,
+            applied: r.applied,
+            dry_run,
+            errors: r
+                .errors
+                .into_iter()
+                .map(|e| ImportErrorGql {
+                    line: e.line as i64,
+                    column: e.column.map(str::to_owned),
+                    reason: e.reason,
+                })
+                .collect(),
+        })
+    }
+
     /// HR enrols a person in an edition. Refusals carry their own code: EDITION_NOT_OPEN,
     /// NOT_VISIBLE, OUT_OF_SUBTREE, CAPACITY_REACHED, ALREADY_ENROLLED.
     async fn enrol(&self, ctx: &Context<'_>, input: EnrolInput) -> ApiResult<EnrolmentGql> {

@@ -14,33 +14,50 @@ use crate::{Error, InvitationId, PersonId, Result, TenantTx, outbox};
 
 pub const VALIDITY_DAYS: i64 = 14;
 
-/// Creates an invitation and queues its message; returns the token (shown nowhere else).
-pub(crate) async fn create(tx: &TenantTx, person: &Person, accept_url: &str) -> Result<String> {
+/// The rows of one invitation: the invitation (its token hashed) and its message in the
+/// outbox, with the token, shown nowhere else. Built apart so imports can insert thousands at once.
+pub(crate) fn rows(
+    tenant: uuid::Uuid,
+    person: PersonId,
+    email: &str,
+    given_name: &str,
+    accept_url: &str,
+) -> Result<(invitation::ActiveModel, outbox::entity::ActiveModel, String)> {
     let token = secret::new_token()?;
     let now = Utc::now();
-    invitation::ActiveModel {
-        tenant_id: Set(tx.tenant_uuid()),
+    let inv = invitation::ActiveModel {
+        tenant_id: Set(tenant),
         id: Set(InvitationId::new().uuid()),
-        person_id: Set(person.id.uuid()),
+        person_id: Set(person.uuid()),
         token_hash: Set(secret::digest(&token)),
         expires_at: Set(now + Duration::days(VALIDITY_DAYS)),
         accepted_at: Set(None),
         created_at: Set(now),
-    }
-    .insert(&tx.tx)
-    .await?;
+    };
     let body = format!(
-        "Hello {},\n\nYou are invited to your learning space. Choose your password here within {VALIDITY_DAYS} days:\n\n{accept_url}#token={token}\n\nIf you did not expect this message, ignore it.\n",
-        person.given_name
+        "Hello {given_name},\n\nYou are invited to your learning space. Choose your password here within {VALIDITY_DAYS} days:\n\n{accept_url}#token={token}\n\nIf you did not expect this message, ignore it.\n"
     );
-    outbox::enqueue(
-        tx,
+    let msg = outbox::message_row(
+        tenant,
         "invitation",
-        &person.email,
+        email,
         "Your invitation to your learning space",
         &body,
-    )
-    .await?;
+    );
+    Ok((inv, msg, token))
+}
+
+/// Creates an invitation and queues its message; returns the token (shown nowhere else).
+pub(crate) async fn create(tx: &TenantTx, person: &Person, accept_url: &str) -> Result<String> {
+    let (inv, msg, token) = rows(
+        tx.tenant_uuid(),
+        person.id,
+        &person.email,
+        &person.given_name,
+        accept_url,
+    )?;
+    inv.insert(&tx.tx).await?;
+    msg.insert(&tx.tx).await?;
     Ok(token)
 }
 

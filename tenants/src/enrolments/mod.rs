@@ -7,6 +7,7 @@
 //! write lock) before seats are counted.
 
 pub(crate) mod entity;
+pub mod import;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -44,7 +45,7 @@ impl EnrolmentStatus {
         }
     }
 
-    fn from_db(s: &str) -> Self {
+    pub(crate) fn from_db(s: &str) -> Self {
         match s {
             "pending_approval" => EnrolmentStatus::PendingApproval,
             "completed" => EnrolmentStatus::Completed,
@@ -55,7 +56,7 @@ impl EnrolmentStatus {
     }
 
     /// Whether the enrolment holds a place in the edition.
-    fn holds_seat(self) -> bool {
+    pub(crate) fn holds_seat(self) -> bool {
         matches!(
             self,
             EnrolmentStatus::PendingApproval | EnrolmentStatus::Active | EnrolmentStatus::Completed
@@ -71,7 +72,7 @@ pub enum Source {
 }
 
 impl Source {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Source::Assigned => "assigned",
             Source::SelfEnrolled => "self",
@@ -156,15 +157,41 @@ async fn record(
     Ok(())
 }
 
-/// Locks the edition and checks that it takes enrolments now and has a seat left.
-async fn admit(tx: &TenantTx, edition: EditionId) -> Result<editions::Edition> {
-    // The lock serialises concurrent enrolments into one edition, so seats are counted once.
+/// Locks the edition row: concurrent enrolments into one edition then count seats one at a time
+/// (PostgreSQL `FOR UPDATE`; SQLite transactions already hold the write lock).
+pub(crate) async fn lock_edition(tx: &TenantTx, edition: EditionId) -> Result<()> {
     tx.select::<editions::entity::edition::Entity>()
         .filter(editions::entity::edition::Column::Id.eq(edition.uuid()))
         .lock_exclusive()
         .one(&tx.tx)
         .await?
         .ok_or(Error::NotFound)?;
+    Ok(())
+}
+
+/// Enrolments holding a place in the edition (requested, active or completed).
+pub(crate) async fn seats_taken(tx: &TenantTx, edition: EditionId) -> Result<i64> {
+    let n = tx
+        .select::<enrolment::Entity>()
+        .filter(enrolment::Column::EditionId.eq(edition.uuid()))
+        .filter(
+            enrolment::Column::Status.is_in(
+                [
+                    EnrolmentStatus::PendingApproval,
+                    EnrolmentStatus::Active,
+                    EnrolmentStatus::Completed,
+                ]
+                .map(|s| s.as_str()),
+            ),
+        )
+        .count(&tx.tx)
+        .await?;
+    Ok(n as i64)
+}
+
+/// Locks the edition and checks that it takes enrolments now and has a seat left.
+async fn admit(tx: &TenantTx, edition: EditionId) -> Result<editions::Edition> {
+    lock_edition(tx, edition).await?;
     let e = editions::load(tx, edition).await?;
     if e.status != EditionStatus::Open {
         return Err(Error::refused(
@@ -179,30 +206,35 @@ async fn admit(tx: &TenantTx, edition: EditionId) -> Result<editions::Edition> {
             "the enrolment window of this edition is closed",
         ));
     }
-    if let Some(cap) = e.capacity {
-        let taken = tx
-            .select::<enrolment::Entity>()
-            .filter(enrolment::Column::EditionId.eq(edition.uuid()))
-            .filter(
-                enrolment::Column::Status.is_in(
-                    [
-                        EnrolmentStatus::PendingApproval,
-                        EnrolmentStatus::Active,
-                        EnrolmentStatus::Completed,
-                    ]
-                    .map(|s| s.as_str()),
-                ),
-            )
-            .count(&tx.tx)
-            .await?;
-        if taken >= cap as u64 {
-            return Err(Error::refused(
-                "CAPACITY_REACHED",
-                format!("this edition is full ({cap} places)"),
-            ));
-        }
+    if let Some(cap) = e.capacity
+        && seats_taken(tx, edition).await? >= i64::from(cap)
+    {
+        return Err(Error::refused(
+            "CAPACITY_REACHED",
+            format!("this edition is full ({cap} places)"),
+        ));
     }
     Ok(e)
+}
+
+/// Re-opens a withdrawn or rejected enrolment as active; its history stays.
+pub(crate) async fn reopen(
+    tx: &TenantTx,
+    id: EnrolmentId,
+    source: Source,
+    actor: Option<PersonId>,
+) -> Result<()> {
+    tx.update_many::<enrolment::Entity>()
+        .col_expr(
+            enrolment::Column::Status,
+            Expr::value(EnrolmentStatus::Active.as_str()),
+        )
+        .col_expr(enrolment::Column::Source, Expr::value(source.as_str()))
+        .col_expr(enrolment::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(enrolment::Column::Id.eq(id.uuid()))
+        .exec(&tx.tx)
+        .await?;
+    record(tx, id, "re-enrolled", actor).await
 }
 
 /// Creates the enrolment, or re-opens a withdrawn or rejected one (its history stays).

@@ -190,6 +190,16 @@ pub(crate) async fn load(tx: &TenantTx, id: OrganisationId) -> Result<Organisati
     Organisation::from_model(m)
 }
 
+/// Every organisation of the tenant, archived ones included (imports resolve names against it).
+pub(crate) async fn all(tx: &TenantTx) -> Result<Vec<Organisation>> {
+    tx.select::<entity::Entity>()
+        .all(&tx.tx)
+        .await?
+        .into_iter()
+        .map(Organisation::from_model)
+        .collect()
+}
+
 pub(crate) async fn root(tx: &TenantTx) -> Result<Organisation> {
     let m = tx
         .select::<entity::Entity>()

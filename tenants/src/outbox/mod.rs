@@ -33,16 +33,17 @@ impl From<entity::Model> for Message {
     }
 }
 
-pub async fn enqueue(
-    tx: &TenantTx,
+/// A new message row, due now.
+pub(crate) fn message_row(
+    tenant: uuid::Uuid,
     kind: &str,
     recipient: &str,
     subject: &str,
     body: &str,
-) -> Result<()> {
+) -> entity::ActiveModel {
     let now = Utc::now();
     entity::ActiveModel {
-        tenant_id: Set(tx.tenant_uuid()),
+        tenant_id: Set(tenant),
         id: Set(OutboxMessageId::new().uuid()),
         kind: Set(kind.to_owned()),
         recipient: Set(recipient.to_owned()),
@@ -54,8 +55,18 @@ pub async fn enqueue(
         last_error: Set(None),
         created_at: Set(now),
     }
-    .insert(&tx.tx)
-    .await?;
+}
+
+pub async fn enqueue(
+    tx: &TenantTx,
+    kind: &str,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+) -> Result<()> {
+    message_row(tx.tenant_uuid(), kind, recipient, subject, body)
+        .insert(&tx.tx)
+        .await?;
     Ok(())
 }
 

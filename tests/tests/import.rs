@@ -1,0 +1,285 @@
+//! Journey 5: HR imports a CSV of staff into an edition: one report, per-line errors, nothing
+//! half-applied, capacity enforced, the same file twice changes nothing.
+
+use serde_json::{Value, json};
+use spaces_tests::app::{code, ok};
+use spaces_tests::fixtures::{self, Campus};
+use spaces_tests::{Backend, TestApp};
+
+const IMPORT: &str = "mutation($e: ID!, $file: Upload!, $dry: Boolean) { importEnrolments(editionId: $e, file: $file, dryRun: $dry) { rows createdPeople invitations newEnrolments alreadyEnrolled applied dryRun errors { line column reason } } }";
+
+async fn import(
+    app: &TestApp,
+    c: &Campus,
+    token: &str,
+    edition: &str,
+    csv: &str,
+    dry: bool,
+) -> Value {
+    let (status, v) = app
+        .upload(
+            &c.slug,
+            token,
+            IMPORT,
+            json!({ "e": edition, "dry": dry }),
+            "staff.csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+async fn count(app: &TestApp, c: &Campus, edition: &str) -> usize {
+    let v = app
+        .gql(Some(&c.slug), Some(&c.admin_token), "query($e: ID!) { editionEnrolments(editionId: $e, first: 100) { edges { node { id } } } }", json!({ "e": edition }))
+        .await;
+    ok(&v)["editionEnrolments"]["edges"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+async fn csv_import(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let v = app
+        .gql(Some(&c.slug), Some(&c.admin_token), "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id } }", json!({ "i": { "parentId": c.root_id, "kind": "COMPANY", "name": "Durand", "externalRef": "SIRET-42" } }))
+        .await;
+    let durand = ok(&v)["createOrganisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id } }",
+            json!({ "i": { "parentId": durand, "kind": "DEPARTMENT", "name": "Production" } }),
+        )
+        .await;
+    ok(&v);
+    let (_, hr) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &durand,
+        "hr@durand.test",
+        "ORG_ADMIN",
+    )
+    .await;
+    let (existing, _) =
+        fixtures::member(&app, &c, &hr, &durand, "lea@durand.test", "LEARNER").await;
+    let course = fixtures::published_course(&app, &op, "Import").await;
+    let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", Some(20), &[]).await;
+
+    // Semicolons (French spreadsheets), a BOM, references and paths, an existing person.
+    let good = "\u{feff}Email;Given name;Family name;Organisation;Due date\n\
+                lea@durand.test;Léa;Durand;SIRET-42;2027-01-31\n\
+                hugo@durand.test;Hugo;Martin;Durand/Production;31/01/2027\n\
+                ines@durand.test;Inès;Petit;siret-42;\n";
+    let v = import(&app, &c, &hr, &edition, good, true).await;
+    let r = &ok(&v)["importEnrolments"];
+    assert_eq!(
+        (
+            r["rows"].as_i64(),
+            r["createdPeople"].as_i64(),
+            r["newEnrolments"].as_i64(),
+            r["applied"].as_bool()
+        ),
+        (Some(3), Some(2), Some(3), Some(false)),
+        "dry run: {r}"
+    );
+    assert_eq!(
+        count(&app, &c, &edition).await,
+        0,
+        "a dry run changes nothing"
+    );
+    let v = import(&app, &c, &hr, &edition, good, false).await;
+    let r = &ok(&v)["importEnrolments"];
+    assert_eq!(r["applied"], true, "{r}");
+    assert_eq!(
+        (
+            r["createdPeople"].as_i64(),
+            r["invitations"].as_i64(),
+            r["newEnrolments"].as_i64(),
+            r["alreadyEnrolled"].as_i64()
+        ),
+        (Some(2), Some(2), Some(3), Some(0))
+    );
+    assert_eq!(count(&app, &c, &edition).await, 3);
+    assert!(
+        !fixtures::invitation_token(&app, &c.slug, "hugo@durand.test")
+            .await
+            .is_empty(),
+        "new people are invited"
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&hr),
+            "query($p: ID!) { person(id: $p) { enrolments { edges { node { dueOn source } } } } }",
+            json!({ "p": existing }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["person"]["enrolments"]["edges"][0]["node"]["source"],
+        "IMPORT"
+    );
+    assert_eq!(
+        v["data"]["person"]["enrolments"]["edges"][0]["node"]["dueOn"],
+        "2027-01-31"
+    );
+
+    // The same file again changes nothing.
+    let before = app.dump_tenant(&c.id).await;
+    let v = import(&app, &c, &hr, &edition, good, false).await;
+    let r = &ok(&v)["importEnrolments"];
+    assert_eq!(
+        (
+            r["createdPeople"].as_i64(),
+            r["newEnrolments"].as_i64(),
+            r["alreadyEnrolled"].as_i64()
+        ),
+        (Some(0), Some(0), Some(3)),
+        "{r}"
+    );
+    let after = app.dump_tenant(&c.id).await;
+    assert_eq!(before["people"], after["people"]);
+    assert_eq!(before["enrolments"], after["enrolments"]);
+
+    // A bad email on line 7 and an unknown organisation on line 9: reported, nothing applied.
+    let bad = "email,given name,family name,organisation,due date\n\
+               a1@durand.test,A,One,SIRET-42,\n\
+               a2@durand.test,A,Two,SIRET-42,\n\
+               a3@durand.test,A,Three,SIRET-42,\n\
+               a4@durand.test,A,Four,SIRET-42,\n\
+               a5@durand.test,A,Five,SIRET-42,\n\
+               not-an-email,A,Six,SIRET-42,\n\
+               a7@durand.test,A,Seven,SIRET-42,\n\
+               a8@durand.test,A,Eight,Nowhere Ltd,\n";
+    let v = import(&app, &c, &hr, &edition, bad, false).await;
+    let r = &ok(&v)["importEnrolments"];
+    assert_eq!(r["applied"], false);
+    let errors: Vec<(i64, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_i64().unwrap(),
+                e["column"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![(7, "email".to_owned()), (9, "organisation".to_owned())],
+        "{r}"
+    );
+    assert_eq!(count(&app, &c, &edition).await, 3, "nothing applied");
+
+    // Capacity for the whole file before anything is written: 17 places left, 18 rows.
+    let many: String = std::iter::once("email,given name,family name,organisation\n".to_owned())
+        .chain((0..18).map(|i| format!("cap{i}@durand.test,Cap,Row{i},SIRET-42\n")))
+        .collect();
+    let v = import(&app, &c, &hr, &edition, &many, false).await;
+    let r = &ok(&v)["importEnrolments"];
+    assert_eq!(r["applied"], false);
+    assert!(
+        r["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("17 places left"),
+        "{r}"
+    );
+    assert_eq!(count(&app, &c, &edition).await, 3);
+
+    // A file over 10 MiB is refused before it is read whole; a missing column names it.
+    let huge = vec![b'x'; 11 * 1024 * 1024];
+    let (status, v) = app
+        .upload(
+            &c.slug,
+            &hr,
+            IMPORT,
+            json!({ "e": edition }),
+            "huge.csv",
+            huge,
+        )
+        .await;
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(code(&v), "PAYLOAD_TOO_LARGE");
+    let v = import(
+        &app,
+        &c,
+        &hr,
+        &edition,
+        "email,given name\nx@durand.test,X\n",
+        false,
+    )
+    .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("family name"),
+        "{v}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn csv_import_on_sqlite() {
+    csv_import(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn csv_import_on_postgres() {
+    csv_import(Backend::Postgres).await;
+}
+
+/// Tenant B's HR cannot import into A's edition, nor name A's organisations from B.
+async fn import_walls(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| {
+        c.outbox_interval = std::time::Duration::from_secs(3600)
+    })
+    .await;
+    let op = fixtures::operator(&app).await;
+    let a = fixtures::campus(&app, &op).await;
+    let b = fixtures::campus(&app, &op).await;
+    let course = fixtures::published_course(&app, &op, "Walls").await;
+    let a_edition = fixtures::open_edition(&app, &a, &course, "ASSIGNED_ONLY", None, &[]).await;
+    let b_edition = fixtures::open_edition(&app, &b, &course, "ASSIGNED_ONLY", None, &[]).await;
+    let v = app
+        .gql(Some(&a.slug), Some(&a.admin_token), "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id } }", json!({ "i": { "parentId": a.root_id, "kind": "COMPANY", "name": "A Corp", "externalRef": "A-REF" } }))
+        .await;
+    ok(&v);
+    let before = app.dump_tenant(&a.id).await;
+    let csv = "email,given name,family name,organisation\nz@a.test,Z,Z,A-REF\n";
+    let v = import(&app, &b, &b.admin_token, &a_edition, csv, false).await;
+    assert_eq!(
+        code(&v),
+        "BAD_USER_INPUT",
+        "A's edition is unknown in B: {v}"
+    );
+    let v = import(&app, &b, &b.admin_token, &b_edition, csv, false).await;
+    assert_eq!(
+        ok(&v)["importEnrolments"]["errors"][0]["column"],
+        "organisation",
+        "A's organisation is unknown in B: {v}"
+    );
+    assert_eq!(before, app.dump_tenant(&a.id).await, "no row of A changed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn import_walls_on_sqlite() {
+    import_walls(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn import_walls_on_postgres() {
+    import_walls(Backend::Postgres).await;
+}
