@@ -220,6 +220,47 @@ async fn staff(backend: Backend) {
         .map(|e| e["node"]["person"]["email"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(emails, vec!["lea@durand.test", "new.hire@durand.test"]);
+    let by_org = "query($e: ID!, $o: ID) { editionEnrolments(editionId: $e, organisationId: $o, first: 50) { edges { node { person { email } } } } }";
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            by_org,
+            json!({ "e": for_a, "o": a }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["editionEnrolments"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "the admin filters by organisation"
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            by_org,
+            json!({ "e": for_a, "o": b }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["editionEnrolments"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&hr_a),
+            by_org,
+            json!({ "e": for_a, "o": b }),
+        )
+        .await;
+    assert_eq!(code(&v), "NOT_FOUND", "HR of A cannot filter on B: {v}");
     app.stop().await;
 }
 

@@ -3,7 +3,7 @@
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object};
 use spaces_tenants::kernel::page::{Page, PageRequest};
-use spaces_tenants::{EditionId, EnrolmentId, enrolments};
+use spaces_tenants::{EditionId, EnrolmentId, OrganisationId, enrolments};
 
 use crate::error::{ApiResult, parse_id};
 use crate::types::connection;
@@ -45,15 +45,23 @@ impl EnrolmentQuery {
         ctx: &Context<'_>,
         edition_id: ID,
         status: Option<EnrolmentStatusGql>,
+        #[graphql(desc = "Only people of this organisation and below it.")] organisation_id: Option<
+            ID,
+        >,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, EnrolmentGql, EmptyFields, EmptyFields>> {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
         let edition: EditionId = parse_id("editionId", &edition_id)?;
+        let under: Option<OrganisationId> = organisation_id
+            .as_ref()
+            .map(|o| parse_id("organisationId", o))
+            .transpose()?;
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
-        let p = enrolments::of_edition(&tx, who, edition, status.map(Into::into), page).await?;
+        let p =
+            enrolments::of_edition(&tx, who, edition, status.map(Into::into), under, page).await?;
         let items = hydrate(&tx, p.items).await?;
         Ok(connection(
             Page {

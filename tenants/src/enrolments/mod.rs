@@ -561,6 +561,7 @@ pub async fn of_edition(
     who: &Principal,
     edition: EditionId,
     status: Option<EnrolmentStatus>,
+    under: Option<OrganisationId>,
     page: PageRequest,
 ) -> Result<Page<Enrolment>> {
     editions::load(tx, edition).await?;
@@ -570,10 +571,20 @@ pub async fn of_edition(
     if let Some(s) = status {
         q = q.filter(enrolment::Column::Status.eq(s.as_str()));
     }
-    if let Some(roots) = who.readable_roots() {
-        if roots.is_empty() {
+    // Only the people of `under`'s subtree when asked, always within what the caller reads.
+    let asked = match under {
+        Some(id) => Some(organisations::get(tx, who, id).await?.path),
+        None => None,
+    };
+    let roots = match (who.readable_roots(), asked) {
+        (Some(r), _) if r.is_empty() => {
             return Err(Error::Forbidden("this needs an HR or manager role"));
         }
+        (_, Some(path)) if !who.may(Need::Read, &path) => return Err(Error::NotFound),
+        (_, Some(path)) => Some(vec![path]),
+        (r, None) => r,
+    };
+    if let Some(roots) = roots {
         let mut any = sea_orm::sea_query::Condition::any();
         for r in &roots {
             // Paths hold only ids and slashes, so the literal is safe to inline.
