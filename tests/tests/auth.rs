@@ -1186,3 +1186,113 @@ async fn the_same_email_in_two_spaces_is_two_people() {
     assert_eq!(ok(&s)["signIn"]["person"]["id"], in_b.as_str());
     app.stop().await;
 }
+
+/// Only a tenant admin revokes a tenant admin, and a space keeps one active tenant admin.
+async fn tenant_admin_revocation(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let roles = "query($id: ID!) { person(id: $id) { roles { id role } } }";
+    let me = ok(&app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "{ viewer { id } }",
+            json!({}),
+        )
+        .await)["viewer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin_grant = ok(&app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            roles,
+            json!({ "id": me }),
+        )
+        .await)["person"]["roles"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An HR admin on the root manages the whole tree, but is not a tenant admin.
+    let (_, root_hr) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &c.root_id,
+        "hr@root.test",
+        "ORG_ADMIN",
+    )
+    .await;
+    let revoke = "mutation($g: ID!) { revokeRole(grantId: $g) }";
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&root_hr),
+            revoke,
+            json!({ "g": admin_grant }),
+        )
+        .await;
+    assert_eq!(code(&v), "FORBIDDEN", "{v}");
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            revoke,
+            json!({ "g": admin_grant }),
+        )
+        .await;
+    assert_eq!(
+        code(&v),
+        "CONFLICT",
+        "the last active tenant admin stays: {v}"
+    );
+    // With a second, active tenant admin, the first one's grant can go.
+    let (_, _) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &c.root_id,
+        "admin2@root.test",
+        "TENANT_ADMIN",
+    )
+    .await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            revoke,
+            json!({ "g": admin_grant }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["revokeRole"],
+        true,
+        "with another active admin, it goes: {v}"
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "{ viewer { roles { role } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["viewer"]["roles"].as_array().unwrap().len(),
+        0,
+        "the revoked role stops at once"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tenant_admin_revocation_on_sqlite() {
+    tenant_admin_revocation(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn tenant_admin_revocation_on_postgres() {
+    tenant_admin_revocation(Backend::Postgres).await;
+}
