@@ -51,7 +51,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         Password::parse("password", DEMO_PASSWORD)?,
     )
     .await?;
-    let admin = people::load_principal(&tx, created.admin.id, 0).await?;
+    let (admin, _) = people::load_principal(&tx, created.admin.id, 0).await?;
     let root = created.admin.organisation;
     let url = state.deps.accept_url("ocapiat");
     let mut lines = vec![

@@ -39,6 +39,8 @@ pub struct RequestScope {
     /// The client address, for sign-in limits.
     pub client: String,
     tx: Mutex<Option<Arc<TenantTx>>>,
+    /// The signed-in person, as read with the principal (so `viewer` costs no second read).
+    pub me: Option<spaces_tenants::people::Person>,
     /// The name of the operation run, read from the document (for metrics and logs).
     pub operation: std::sync::Mutex<Option<String>>,
 }
@@ -59,6 +61,7 @@ impl RequestScope {
             client,
             tx: Mutex::new(None),
             operation: std::sync::Mutex::new(None),
+            me: None,
         };
         let Some(token) = bearer_token else {
             return Ok(scope);
@@ -89,7 +92,9 @@ impl RequestScope {
                     return Err(ApiError::forbidden("this space is suspended"));
                 }
                 let tx = scope.tx().await?;
-                people::load_principal(&tx, person, version).await?
+                let (who, me) = people::load_principal(&tx, person, version).await?;
+                scope.me = Some(me);
+                who
             }
         };
         Ok(scope)

@@ -7,7 +7,7 @@ use spaces_tenants::enrolments::{self, Enrolee};
 use spaces_tenants::{EditionId, EnrolmentId, OrganisationId, PersonId};
 
 use crate::error::{ApiError, ApiResult, parse_id};
-use crate::types::enrolment::{EnrolmentGql, hydrate};
+use crate::types::enrolment::{EnrolmentGql, Wants, hydrate};
 
 #[derive(Default)]
 pub struct EnrolmentMutation;
@@ -26,7 +26,7 @@ pub struct EnrolInput {
 }
 
 async fn one(tx: &spaces_tenants::TenantTx, e: enrolments::Enrolment) -> ApiResult<EnrolmentGql> {
-    hydrate(tx, vec![e])
+    hydrate(tx, vec![e], Wants::ALL)
         .await?
         .pop()
         .ok_or_else(ApiError::internal)

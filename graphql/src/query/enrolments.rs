@@ -7,7 +7,7 @@ use spaces_tenants::{EditionId, EnrolmentId, OrganisationId, enrolments};
 
 use crate::error::{ApiResult, parse_id};
 use crate::types::connection;
-use crate::types::enrolment::{EnrolmentGql, EnrolmentStatusGql, hydrate};
+use crate::types::enrolment::{EnrolmentGql, EnrolmentStatusGql, Wants, hydrate};
 
 #[derive(Default)]
 pub struct EnrolmentQuery;
@@ -27,7 +27,7 @@ impl EnrolmentQuery {
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
         let p = enrolments::mine(&tx, who, page).await?;
-        let items = hydrate(&tx, p.items).await?;
+        let items = hydrate(&tx, p.items, Wants::of_connection(ctx)).await?;
         Ok(connection(
             Page {
                 items,
@@ -62,7 +62,7 @@ impl EnrolmentQuery {
         let tx = scope.tx().await?;
         let p =
             enrolments::of_edition(&tx, who, edition, status.map(Into::into), under, page).await?;
-        let items = hydrate(&tx, p.items).await?;
+        let items = hydrate(&tx, p.items, Wants::of_connection(ctx)).await?;
         Ok(connection(
             Page {
                 items,
@@ -80,7 +80,7 @@ impl EnrolmentQuery {
         let id: EnrolmentId = parse_id("id", &id)?;
         let tx = scope.tx().await?;
         let e = enrolments::get(&tx, who, id).await?;
-        hydrate(&tx, vec![e])
+        hydrate(&tx, vec![e], Wants::ALL)
             .await?
             .pop()
             .ok_or_else(crate::ApiError::not_found)

@@ -16,6 +16,9 @@ impl PeopleQuery {
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<PersonGql> {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
+        if let Some(me) = &scope.me {
+            return Ok(PersonGql(me.clone()));
+        }
         let (_, me) = who.person().ok_or_else(crate::ApiError::internal)?;
         let tx = scope.tx().await?;
         Ok(PersonGql(people::get(&tx, who, me).await?))

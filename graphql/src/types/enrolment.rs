@@ -125,20 +125,62 @@ impl EnrolmentGql {
     }
 }
 
+/// Which parts of an enrolment a query selects: only those are loaded.
+#[derive(Clone, Copy)]
+pub struct Wants {
+    pub person: bool,
+    pub edition: bool,
+    pub progress: bool,
+}
+
+impl Wants {
+    pub const ALL: Wants = Wants {
+        person: true,
+        edition: true,
+        progress: true,
+    };
+
+    /// From the selection under a connection's `edges { node { .. } }`.
+    pub fn of_connection(ctx: &async_graphql::Context<'_>) -> Self {
+        let node = ctx.look_ahead().field("edges").field("node");
+        Wants {
+            person: node.field("person").exists(),
+            edition: node.field("edition").exists(),
+            progress: node.field("progress").exists(),
+        }
+    }
+}
+
 /// Loads what a page of enrolments shows: people, editions, courses and progress, each in one
-/// batch.
-pub async fn hydrate(tx: &TenantTx, page: Vec<Enrolment>) -> ApiResult<Vec<EnrolmentGql>> {
-    let person_ids: Vec<_> = page.iter().map(|e| e.person).collect();
-    let mut persons: HashMap<_, _> = people::many(tx, &person_ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let edition_ids: Vec<_> = page.iter().map(|e| e.edition).collect();
-    let eds = editions::many(tx, &edition_ids).await?;
-    let course_ids: Vec<_> = eds.values().map(|e| e.course).collect();
-    let courses = catalogue::many(tx, &course_ids).await?;
-    let mut progress = enrolments::progress(tx, &page).await?;
+/// batch and only when selected.
+pub async fn hydrate(
+    tx: &TenantTx,
+    page: Vec<Enrolment>,
+    wants: Wants,
+) -> ApiResult<Vec<EnrolmentGql>> {
+    let mut persons: HashMap<_, _> = if wants.person {
+        let ids: Vec<_> = page.iter().map(|e| e.person).collect();
+        people::many(tx, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let (eds, courses) = if wants.edition {
+        let ids: Vec<_> = page.iter().map(|e| e.edition).collect();
+        let eds = editions::many(tx, &ids).await?;
+        let course_ids: Vec<_> = eds.values().map(|e| e.course).collect();
+        (eds, catalogue::many(tx, &course_ids).await?)
+    } else {
+        (HashMap::new(), HashMap::new())
+    };
+    let mut progress = if wants.progress {
+        enrolments::progress(tx, &page).await?
+    } else {
+        HashMap::new()
+    };
     Ok(page
         .into_iter()
         .map(|e| {

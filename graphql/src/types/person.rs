@@ -6,7 +6,7 @@ use spaces_tenants::kernel::principal::Grant;
 use spaces_tenants::people::{self, Person, PersonStatus};
 use spaces_tenants::{Role, organisations};
 
-use super::enrolment::{EnrolmentGql, EnrolmentStatusGql, hydrate};
+use super::enrolment::{EnrolmentGql, EnrolmentStatusGql, Wants, hydrate};
 use super::organisation::OrganisationGql;
 use crate::error::ApiResult;
 
@@ -132,7 +132,7 @@ impl PersonGql {
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
         let p = enrolments::of_person(&tx, who, self.0.id, status.map(Into::into), page).await?;
-        let items = hydrate(&tx, p.items).await?;
+        let items = hydrate(&tx, p.items, Wants::of_connection(ctx)).await?;
         Ok(crate::types::connection(
             Page {
                 items,
