@@ -585,16 +585,11 @@ pub async fn of_edition(
         (r, None) => r,
     };
     if let Some(roots) = roots {
-        let mut any = sea_orm::sea_query::Condition::any();
-        for r in &roots {
-            // Paths hold only ids and slashes, so the literal is safe to inline.
-            any = any.add(Expr::cust(format!(
-                "EXISTS (SELECT 1 FROM people p JOIN organisations o ON o.tenant_id = p.tenant_id AND o.id = p.organisation_id \
-                 WHERE p.tenant_id = enrolments.tenant_id AND p.id = enrolments.person_id AND substr(o.path, 1, {}) = '{r}')",
-                r.len()
-            )));
-        }
-        q = q.filter(any);
+        q = q.filter(organisations::in_subtrees(
+            "enrolments.tenant_id",
+            "(SELECT p.organisation_id FROM people p WHERE p.tenant_id = enrolments.tenant_id AND p.id = enrolments.person_id)",
+            &roots,
+        ));
     }
     Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
         .await?

@@ -190,6 +190,33 @@ pub(crate) async fn load(tx: &TenantTx, id: OrganisationId) -> Result<Organisati
     Organisation::from_model(m)
 }
 
+/// A condition: the organisation `org` (an SQL expression of the outer row, in the outer row's
+/// tenant `tenant`) lies in one of the subtrees at `roots`. The one place lists filter people by
+/// the parts of the tree a caller may read.
+pub(crate) fn in_subtrees(
+    tenant: &str,
+    org: &str,
+    roots: &[String],
+) -> sea_orm::sea_query::SimpleExpr {
+    let any: Vec<String> = roots
+        .iter()
+        // Paths hold only ids and slashes (they are built here), so the literals are safe.
+        .filter(|r| {
+            r.chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
+        })
+        .map(|r| format!("substr(o.path, 1, {}) = '{r}'", r.len()))
+        .collect();
+    let any = if any.is_empty() {
+        "1 = 0".to_owned()
+    } else {
+        any.join(" OR ")
+    };
+    Expr::cust(format!(
+        "EXISTS (SELECT 1 FROM organisations o WHERE o.tenant_id = {tenant} AND o.id = {org} AND ({any}))"
+    ))
+}
+
 /// Every organisation of the tenant, archived ones included (imports resolve names against it).
 pub(crate) async fn all(tx: &TenantTx) -> Result<Vec<Organisation>> {
     tx.select::<entity::Entity>()

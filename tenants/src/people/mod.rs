@@ -3,7 +3,6 @@
 pub(crate) mod entity;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QuerySelect, Set};
 
 use crate::kernel::page::{Page, PageRequest, fetch};
@@ -380,20 +379,11 @@ pub async fn list(
             let me = who.person().map(|(_, p)| p.uuid());
             q = q.filter(person::Column::Id.eq(me));
         } else {
-            let mut any = Condition::any();
-            for r in &roots {
-                // Paths hold only ids and slashes, so the literal is safe to inline.
-                debug_assert!(
-                    r.chars()
-                        .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
-                );
-                any = any.add(Expr::cust(format!(
-                    "EXISTS (SELECT 1 FROM organisations o WHERE o.tenant_id = people.tenant_id \
-                     AND o.id = people.organisation_id AND substr(o.path, 1, {}) = '{r}')",
-                    r.len()
-                )));
-            }
-            q = q.filter(any);
+            q = q.filter(organisations::in_subtrees(
+                "people.tenant_id",
+                "people.organisation_id",
+                &roots,
+            ));
         }
     }
     Ok(fetch(q, person::Column::Id, page, &tx.tx)
