@@ -23,6 +23,10 @@ use crate::limiter::{MemoryLimiter, RedisLimiter};
 use crate::metrics::Metrics;
 use crate::{mailer, routes};
 
+/// How long a space read to route a request is reused. A change made through this process shows
+/// at once; one made through another process serving the same database, within this.
+const SPACE_CACHE_TTL: Duration = Duration::from_secs(5);
+
 pub struct AppState {
     pub config: Config,
     pub deps: Arc<Deps>,
@@ -141,6 +145,7 @@ impl App {
             limiter,
             refresh_ttl,
             base_domain: config.base_domain.clone(),
+            spaces: spaces_tenants::spaces::Directory::new(SPACE_CACHE_TTL),
         });
         let schema = build_schema(config.introspection);
         let smtp = config

@@ -3,8 +3,9 @@
 //! addresses address no space (the platform).
 
 use axum::http::HeaderMap;
-use spaces_tenants::spaces::{self, Space};
-use spaces_tenants::{Db, Result};
+use spaces_graphql::Deps;
+use spaces_tenants::Result;
+use spaces_tenants::spaces::Space;
 
 pub enum Addressed {
     Platform,
@@ -12,10 +13,11 @@ pub enum Addressed {
     Unknown(String),
 }
 
-pub async fn resolve(db: &Db, headers: &HeaderMap, base_domain: &str) -> Result<Addressed> {
+pub async fn resolve(deps: &Deps, headers: &HeaderMap) -> Result<Addressed> {
+    let (db, base_domain, spaces) = (&deps.db, deps.base_domain.as_str(), &deps.spaces);
     if let Some(slug) = headers.get("x-tenant").and_then(|v| v.to_str().ok()) {
         let slug = slug.trim().to_ascii_lowercase();
-        return Ok(match spaces::by_slug(db, &slug).await? {
+        return Ok(match spaces.by_slug(db, &slug).await? {
             Some(s) => Addressed::Space(s),
             None => Addressed::Unknown(slug),
         });
@@ -36,12 +38,12 @@ pub async fn resolve(db: &Db, headers: &HeaderMap, base_domain: &str) -> Result<
         .strip_suffix(base_domain)
         .and_then(|s| s.strip_suffix('.'))
     {
-        return Ok(match spaces::by_slug(db, slug).await? {
+        return Ok(match spaces.by_slug(db, slug).await? {
             Some(s) => Addressed::Space(s),
             None => Addressed::Unknown(host),
         });
     }
-    Ok(match spaces::by_domain(db, &host).await? {
+    Ok(match spaces.by_domain(db, &host).await? {
         Some(s) => Addressed::Space(s),
         None => Addressed::Unknown(host),
     })

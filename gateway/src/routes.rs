@@ -189,7 +189,7 @@ async fn execute(
 ) -> (Vec<Response>, Option<String>) {
     let span = tracing::Span::current();
     let n = requests.len();
-    let tenant = match resolve(&state.deps.db, headers, &state.config.base_domain).await {
+    let tenant = match resolve(&state.deps, headers).await {
         Ok(Addressed::Space(s)) => Some(s),
         Ok(Addressed::Platform) => None,
         Ok(Addressed::Unknown(what)) => {

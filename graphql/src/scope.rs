@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use spaces_tenants::auth::limiter::AttemptLimiter;
 use spaces_tenants::auth::tokens::{Bearer, Keys, unix_now};
-use spaces_tenants::spaces::{Space, SpaceStatus, operators};
+use spaces_tenants::spaces::{self, Space, SpaceStatus, operators};
 use spaces_tenants::{Db, Principal, TenantTx, people};
 use tokio::sync::Mutex;
 
@@ -19,6 +19,8 @@ pub struct Deps {
     pub refresh_ttl: chrono::Duration,
     /// `<slug>.<base domain>` serves each space; used in links sent to people.
     pub base_domain: String,
+    /// Spaces by slug and domain, as requests address them.
+    pub spaces: spaces::Directory,
 }
 
 impl Deps {

@@ -93,6 +93,26 @@ async fn branded_campus(backend: Backend) {
         .gql_host("campus.ocapiat.test", None, q, json!({}))
         .await;
     assert_eq!(ok(&moved)["space"]["displayName"], "Ocapiat campus");
+    // Spaces are cached for routing: a change shows on the very next request.
+    let renamed = app.gql(Some(&c.slug), None, q, json!({})).await;
+    assert_eq!(ok(&renamed)["space"]["displayName"], "Ocapiat campus");
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            upd,
+            json!({ "id": c.id, "i": { "domains": [] } }),
+        )
+        .await;
+    assert_eq!(ok(&v)["updateTenant"]["domains"], json!([]));
+    let gone = app
+        .gql_host("campus.ocapiat.test", None, q, json!({}))
+        .await;
+    assert_eq!(
+        code(&gone),
+        "NOT_FOUND",
+        "a removed domain serves nothing: {gone}"
+    );
 
     // A person cannot manage tenants.
     let v = app

@@ -521,3 +521,201 @@ async fn the_dashboard_costs_the_same_statements_for_1_or_50_enrolments_on_sqlit
 async fn the_dashboard_costs_the_same_statements_for_1_or_50_enrolments_on_postgres() {
     dashboard_statements(Backend::Postgres).await;
 }
+
+/// Writes a learner's progress on a module as the LMS connector will: through the server's own
+/// connection, inside the tenant (so row-level security applies on PostgreSQL).
+async fn record_progress(app: &TestApp, tenant: &str, enrolment: &str, module: &str, done: bool) {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let db = &app.state.deps.db;
+    let backend = db.backend();
+    let uuid = |s: &str| sea_orm::Value::from(uuid::Uuid::parse_str(s).unwrap());
+    let tx = db.connection().begin().await.unwrap();
+    if db.is_postgres() {
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT set_config('app.tenant_id', $1, true)",
+            [tenant.into()],
+        ))
+        .await
+        .unwrap();
+    }
+    let sql = "INSERT INTO module_progress (tenant_id, id, enrolment_id, module_id, completed_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6)";
+    let sql = if db.is_postgres() {
+        sql.to_owned()
+    } else {
+        sql.replace('$', "?")
+    };
+    let now = chrono::Utc::now();
+    tx.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            uuid(tenant),
+            uuid::Uuid::now_v7().into(),
+            uuid(enrolment),
+            uuid(module),
+            done.then_some(now).into(),
+            now.into(),
+        ],
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Progress counts the current required modules an enrolment completed: not optional ones, not
+/// ones only started, not another learner's.
+async fn progress_counts(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let a = fixtures::company(&app, &c, "Durand").await;
+    let (lea, lea_token) =
+        fixtures::member(&app, &c, &c.admin_token, &a, "lea@durand.test", "LEARNER").await;
+    let (nora, nora_token) =
+        fixtures::member(&app, &c, &c.admin_token, &a, "nora@durand.test", "LEARNER").await;
+    let course = fixtures::published_course(&app, &op, "Allergens").await;
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            "{ courses(first: 100) { edges { node { id providerId } } } }",
+            json!({}),
+        )
+        .await;
+    let provider = ok(&v)["courses"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["id"] == course.as_str())
+        .map(|e| e["node"]["providerId"].clone())
+        .unwrap();
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            "mutation($id: ID!, $i: CourseFactsInput!) { updateCourse(id: $id, input: $i) { id } }",
+            json!({ "id": course, "i": { "providerId": provider, "title": "Allergens", "language": "fr", "studyHours": 20, "ects": 1, "eqfLevel": 4, "assessment": "ONLINE_UNVERIFIED",
+                "skills": [{ "escoUri": "http://data.europa.eu/esco/skill/allergens", "label": "manage allergens" }] } }),
+        )
+        .await;
+    ok(&v);
+    let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!, $i: SetEditionModulesInput!) { setEditionModules(id: $id, input: $i) { modules { id title } } }",
+            json!({ "id": edition, "i": { "modules": [
+                { "title": "Hygiene", "required": true, "activityIri": "https://lms.example.org/xapi/m1" },
+                { "title": "Going further", "required": false, "activityIri": "https://lms.example.org/xapi/m2" },
+                { "title": "Allergens", "required": true, "activityIri": "https://lms.example.org/xapi/m3" }
+            ] } }),
+        )
+        .await;
+    let modules = ok(&v)["setEditionModules"]["modules"].as_array().unwrap();
+    let module = |title: &str| {
+        modules
+            .iter()
+            .find(|m| m["title"] == title)
+            .and_then(|m| m["id"].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    let (m1, m2, m3) = (
+        module("Hygiene"),
+        module("Going further"),
+        module("Allergens"),
+    );
+    let enrolment_of = async |person: &str| {
+        let v = enrol(
+            &app,
+            &c,
+            &c.admin_token,
+            json!({ "editionId": edition, "personId": person }),
+        )
+        .await;
+        ok(&v)["enrol"]["id"].as_str().unwrap().to_owned()
+    };
+    let (e_lea, e_nora) = (enrolment_of(&lea).await, enrolment_of(&nora).await);
+    record_progress(&app, &c.id, &e_lea, &m1, true).await;
+    record_progress(&app, &c.id, &e_lea, &m2, true).await;
+    record_progress(&app, &c.id, &e_lea, &m3, false).await;
+    record_progress(&app, &c.id, &e_nora, &m1, true).await;
+    record_progress(&app, &c.id, &e_nora, &m3, true).await;
+
+    let dashboard = "{ viewer { enrolments { edges { node { progress { requiredDone requiredTotal percent } } } } } }";
+    let progress_of = async |token: &str| {
+        let v = app
+            .gql(Some(&c.slug), Some(token), dashboard, json!({}))
+            .await;
+        ok(&v)["viewer"]["enrolments"]["edges"][0]["node"]["progress"].clone()
+    };
+    assert_eq!(
+        progress_of(&lea_token).await,
+        json!({ "requiredDone": 1, "requiredTotal": 2, "percent": 50 }),
+        "Lea completed one of two required modules (and the optional one)"
+    );
+    assert_eq!(
+        progress_of(&nora_token).await,
+        json!({ "requiredDone": 2, "requiredTotal": 2, "percent": 100 })
+    );
+    // Parts asked for through a fragment are read too.
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "{ viewer { enrolments { edges { node { ...N } } } } } fragment N on Enrolment { edition { modules { title } course { skills { label } } } }",
+            json!({}),
+        )
+        .await;
+    let edition_of_lea = &ok(&v)["viewer"]["enrolments"]["edges"][0]["node"]["edition"];
+    assert_eq!(
+        edition_of_lea["modules"],
+        json!([{ "title": "Hygiene" }, { "title": "Going further" }, { "title": "Allergens" }])
+    );
+    assert_eq!(
+        edition_of_lea["course"]["skills"],
+        json!([{ "label": "manage allergens" }])
+    );
+    // HR's view of the edition agrees.
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "query($e: ID!) { editionEnrolments(editionId: $e) { edges { node { person { email } progress { requiredDone } } } } }",
+            json!({ "e": edition }),
+        )
+        .await;
+    let mut seen: Vec<(String, i64)> = ok(&v)["editionEnrolments"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["person"]["email"].as_str().unwrap().to_owned(),
+                e["node"]["progress"]["requiredDone"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("lea@durand.test".to_owned(), 1),
+            ("nora@durand.test".to_owned(), 2)
+        ]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn progress_counts_completed_required_modules_on_sqlite() {
+    progress_counts(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn progress_counts_completed_required_modules_on_postgres() {
+    progress_counts(Backend::Postgres).await;
+}

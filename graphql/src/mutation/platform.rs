@@ -143,6 +143,7 @@ impl PlatformMutation {
             branding: branding(input.branding),
         };
         let space = spaces::update(scope.platform_db().await?, id, up).await?;
+        scope.deps.spaces.forget_all();
         tenant(scope, space).await
     }
 
@@ -153,6 +154,7 @@ impl PlatformMutation {
         let id: TenantId = parse_id("id", &id)?;
         let space =
             spaces::set_status(scope.platform_db().await?, id, SpaceStatus::Suspended).await?;
+        scope.deps.spaces.forget_all();
         tenant(scope, space).await
     }
 
@@ -161,6 +163,7 @@ impl PlatformMutation {
         scope.require_operator()?;
         let id: TenantId = parse_id("id", &id)?;
         let space = spaces::set_status(scope.platform_db().await?, id, SpaceStatus::Active).await?;
+        scope.deps.spaces.forget_all();
         tenant(scope, space).await
     }
 }

@@ -1,5 +1,7 @@
-use async_graphql::{Enum, ID, Object, SimpleObject};
-use spaces_tenants::catalogue::{Assessment, Course, CourseStatus, Provider};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use spaces_tenants::catalogue::{self, Assessment, Course, CourseStatus, Provider};
+
+use crate::error::ApiResult;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "Assessment")]
@@ -125,15 +127,28 @@ impl CourseGql {
     async fn learning_outcomes(&self) -> &[String] {
         &self.0.learning_outcomes
     }
-    async fn skills(&self) -> Vec<SkillGql> {
-        self.0
+    async fn skills(&self, ctx: &Context<'_>) -> ApiResult<Vec<SkillGql>> {
+        // A page that did not foresee this selection read the course without its skills.
+        let read;
+        let course = if self.0.skills_loaded {
+            &self.0
+        } else {
+            let scope = crate::scope::of(ctx);
+            read = if scope.tenant.is_some() {
+                catalogue::get(&*scope.tx().await?, self.0.id).await?
+            } else {
+                catalogue::get(scope.platform_db().await?, self.0.id).await?
+            };
+            &read
+        };
+        Ok(course
             .skills
             .iter()
             .map(|s| SkillGql {
                 esco_uri: s.esco_uri.clone(),
                 label: s.label.clone(),
             })
-            .collect()
+            .collect())
     }
     async fn assessment(&self) -> AssessmentGql {
         self.0.assessment.into()

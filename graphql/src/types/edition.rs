@@ -1,8 +1,9 @@
 //! Edition, module and pathway output types.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use async_graphql::{Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use spaces_tenants::catalogue::{self, Course};
 use spaces_tenants::editions::{
@@ -186,13 +187,13 @@ impl EditionGql {
         self.edition.visibility.kind().into()
     }
     /// The organisations whose subtrees see the edition (empty when the whole space does).
-    async fn visible_to(&self) -> Vec<ID> {
-        self.edition
-            .visibility
+    async fn visible_to(&self, ctx: &Context<'_>) -> ApiResult<Vec<ID>> {
+        let e = self.complete(ctx, self.edition.loaded.visibility).await?;
+        Ok(e.visibility
             .organisations()
             .iter()
             .map(|o| ID(o.to_string()))
-            .collect()
+            .collect())
     }
     /// The price per seat; null when the edition is included in the subscription.
     async fn price(&self) -> Option<MoneyGql> {
@@ -211,8 +212,9 @@ impl EditionGql {
         self.edition.price == Price::IncludedInSubscription
     }
     /// Current modules, in order.
-    async fn modules(&self) -> Vec<ModuleGql> {
-        self.edition.modules.iter().map(ModuleGql::from).collect()
+    async fn modules(&self, ctx: &Context<'_>) -> ApiResult<Vec<ModuleGql>> {
+        let e = self.complete(ctx, self.edition.loaded.modules).await?;
+        Ok(e.modules.iter().map(ModuleGql::from).collect())
     }
     /// Completion also needs at least this score (0 to 100), when set.
     async fn min_score(&self) -> Option<i32> {
@@ -229,13 +231,25 @@ impl EditionGql {
     }
 }
 
+impl EditionGql {
+    /// The edition with every related row: as loaded when `loaded`, else read now (a page that
+    /// did not foresee this selection read only what it expected).
+    async fn complete(&self, ctx: &Context<'_>, loaded: bool) -> ApiResult<Cow<'_, Edition>> {
+        if loaded {
+            return Ok(Cow::Borrowed(&self.edition));
+        }
+        let tx = crate::scope::of(ctx).tx().await?;
+        Ok(Cow::Owned(editions::load(&tx, self.edition.id).await?))
+    }
+}
+
 /// Pairs editions with their courses, read in one statement (and one for skills) whatever the
 /// number of editions.
 pub async fn with_courses(tx: &TenantTx, editions: Vec<Edition>) -> ApiResult<Vec<EditionGql>> {
     let mut ids: Vec<_> = editions.iter().map(|e| e.course).collect();
     ids.sort();
     ids.dedup();
-    let courses = catalogue::many(tx, &ids).await?;
+    let courses = catalogue::many(tx, &ids, true).await?;
     editions
         .into_iter()
         .map(|edition| {
@@ -380,7 +394,7 @@ impl PathwayGql {
 /// Pairs pathways with their editions and courses: a fixed number of statements for a page.
 pub async fn with_editions(tx: &TenantTx, pathways: Vec<Pathway>) -> ApiResult<Vec<PathwayGql>> {
     let ids = pathways::editions_of(&pathways);
-    let loaded = editions::many(tx, &ids).await?;
+    let loaded = editions::many(tx, &ids, editions::Parts::ALL).await?;
     let views: HashMap<EditionId, EditionGql> = with_courses(tx, loaded.into_values().collect())
         .await?
         .into_iter()

@@ -130,6 +130,9 @@ impl EnrolmentGql {
 pub struct Wants {
     pub person: bool,
     pub edition: bool,
+    /// The edition's related rows; its `visibility` kind needs none.
+    pub edition_parts: editions::Parts,
+    pub course_skills: bool,
     pub progress: bool,
 }
 
@@ -137,15 +140,23 @@ impl Wants {
     pub const ALL: Wants = Wants {
         person: true,
         edition: true,
+        edition_parts: editions::Parts::ALL,
+        course_skills: true,
         progress: true,
     };
 
     /// From the selection under a connection's `edges { node { .. } }`.
     pub fn of_connection(ctx: &async_graphql::Context<'_>) -> Self {
         let node = ctx.look_ahead().field("edges").field("node");
+        let edition = node.field("edition");
         Wants {
             person: node.field("person").exists(),
-            edition: node.field("edition").exists(),
+            edition: edition.exists(),
+            edition_parts: editions::Parts {
+                visibility: edition.field("visibleTo").exists(),
+                modules: edition.field("modules").exists(),
+            },
+            course_skills: edition.field("course").field("skills").exists(),
             progress: node.field("progress").exists(),
         }
     }
@@ -170,9 +181,12 @@ pub async fn hydrate(
     };
     let (eds, courses) = if wants.edition {
         let ids: Vec<_> = page.iter().map(|e| e.edition).collect();
-        let eds = editions::many(tx, &ids).await?;
+        let eds = editions::many(tx, &ids, wants.edition_parts).await?;
         let course_ids: Vec<_> = eds.values().map(|e| e.course).collect();
-        (eds, catalogue::many(tx, &course_ids).await?)
+        (
+            eds,
+            catalogue::many(tx, &course_ids, wants.course_skills).await?,
+        )
     } else {
         (HashMap::new(), HashMap::new())
     };

@@ -116,10 +116,17 @@ pub struct Course {
     pub retired_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether `skills` was read (see `many`); every other function reads it.
+    pub skills_loaded: bool,
 }
 
 impl Course {
     fn from_model(m: course::Model, skills: Vec<Skill>) -> Self {
+        Self::from_model_with(m, Some(skills))
+    }
+
+    fn from_model_with(m: course::Model, skills: Option<Vec<Skill>>) -> Self {
+        let skills_loaded = skills.is_some();
         Self {
             id: CourseId::from_uuid(m.id),
             provider: ProviderId::from_uuid(m.provider_id),
@@ -130,13 +137,14 @@ impl Course {
             ects_halves: m.ects_halves,
             eqf_level: m.eqf_level,
             learning_outcomes: serde_json::from_str(&m.learning_outcomes).unwrap_or_default(),
-            skills,
+            skills: skills.unwrap_or_default(),
             assessment: Assessment::from_db(&m.assessment),
             status: CourseStatus::from_db(&m.status),
             published_at: m.published_at,
             retired_at: m.retired_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            skills_loaded,
         }
     }
 }
@@ -492,20 +500,31 @@ pub async fn get(r: &impl Reads, id: CourseId) -> Result<Course> {
     Ok(Course::from_model(m, s))
 }
 
-/// Courses by id, in one statement (and one for their skills), for a page of editions.
-pub async fn many(r: &impl Reads, ids: &[CourseId]) -> Result<HashMap<CourseId, Course>> {
+/// Courses by id, in one statement (and one for their skills when `with_skills`), for a page of
+/// editions; unknown ids are simply absent.
+pub async fn many(
+    r: &impl Reads,
+    ids: &[CourseId],
+    with_skills: bool,
+) -> Result<HashMap<CourseId, Course>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let uuids: Vec<uuid::Uuid> = ids.iter().map(|i| i.uuid()).collect();
     let q = course::Entity::find().filter(course::Column::Id.is_in(uuids.clone()));
     let rows = on!(r, q, all)?;
-    let mut skills = skills_of(r, &uuids).await?;
+    let mut skills = if with_skills {
+        Some(skills_of(r, &uuids).await?)
+    } else {
+        None
+    };
     Ok(rows
         .into_iter()
         .map(|m| {
-            let s = skills.remove(&m.id).unwrap_or_default();
-            (CourseId::from_uuid(m.id), Course::from_model(m, s))
+            let s = skills
+                .as_mut()
+                .map(|all| all.remove(&m.id).unwrap_or_default());
+            (CourseId::from_uuid(m.id), Course::from_model_with(m, s))
         })
         .collect())
 }

@@ -199,6 +199,24 @@ pub struct Edition {
     pub modules: Vec<Module>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Which related rows were read: the organisations of `visibility` and `modules` are empty
+    /// when not (see `many`). Every other function reads them all.
+    pub loaded: Parts,
+}
+
+/// The rows an edition shows beside its own, for reading only what a page displays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// The organisations an edition is visible to.
+    pub visibility: bool,
+    pub modules: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts {
+        visibility: true,
+        modules: true,
+    };
 }
 
 impl Edition {
@@ -206,6 +224,7 @@ impl Edition {
         m: edition::Model,
         orgs: Vec<OrganisationId>,
         modules: Vec<Module>,
+        loaded: Parts,
     ) -> Result<Self> {
         let visibility = match m.visibility.as_str() {
             "whole_tenant" => Visibility::WholeTenant,
@@ -238,6 +257,7 @@ impl Edition {
             modules,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            loaded,
         })
     }
 
@@ -553,39 +573,57 @@ fn visibility_str(v: &Visibility) -> &'static str {
 /// Adds the visibility rows and current modules to a batch of edition rows: two statements
 /// whatever the batch's size.
 async fn hydrate(tx: &TenantTx, rows: Vec<edition::Model>) -> Result<Vec<Edition>> {
+    hydrate_parts(tx, rows, Parts::ALL).await
+}
+
+async fn hydrate_parts(
+    tx: &TenantTx,
+    rows: Vec<edition::Model>,
+    parts: Parts,
+) -> Result<Vec<Edition>> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
     let ids: Vec<uuid::Uuid> = rows.iter().map(|m| m.id).collect();
     let mut orgs: HashMap<uuid::Uuid, Vec<OrganisationId>> = HashMap::new();
-    for v in tx
-        .select::<visible_to::Entity>()
-        .filter(visible_to::Column::EditionId.is_in(ids.clone()))
-        .order_by_asc(visible_to::Column::Id)
-        .all(&tx.tx)
-        .await?
-    {
-        orgs.entry(v.edition_id)
-            .or_default()
-            .push(OrganisationId::from_uuid(v.organisation_id));
+    // Only editions visible to chosen organisations have rows to read.
+    let restricted: Vec<uuid::Uuid> = rows
+        .iter()
+        .filter(|m| m.visibility != "whole_tenant")
+        .map(|m| m.id)
+        .collect();
+    if parts.visibility && !restricted.is_empty() {
+        for v in tx
+            .select::<visible_to::Entity>()
+            .filter(visible_to::Column::EditionId.is_in(restricted))
+            .order_by_asc(visible_to::Column::Id)
+            .all(&tx.tx)
+            .await?
+        {
+            orgs.entry(v.edition_id)
+                .or_default()
+                .push(OrganisationId::from_uuid(v.organisation_id));
+        }
     }
     let mut mods: HashMap<uuid::Uuid, Vec<Module>> = HashMap::new();
-    for m in tx
-        .select::<module::Entity>()
-        .filter(module::Column::EditionId.is_in(ids))
-        .filter(module::Column::RetiredAt.is_null())
-        .order_by_asc(module::Column::EditionId)
-        .order_by_asc(module::Column::Position)
-        .all(&tx.tx)
-        .await?
-    {
-        mods.entry(m.edition_id).or_default().push(m.into());
+    if parts.modules {
+        for m in tx
+            .select::<module::Entity>()
+            .filter(module::Column::EditionId.is_in(ids))
+            .filter(module::Column::RetiredAt.is_null())
+            .order_by_asc(module::Column::EditionId)
+            .order_by_asc(module::Column::Position)
+            .all(&tx.tx)
+            .await?
+        {
+            mods.entry(m.edition_id).or_default().push(m.into());
+        }
     }
     rows.into_iter()
         .map(|m| {
             let o = orgs.remove(&m.id).unwrap_or_default();
             let ms = mods.remove(&m.id).unwrap_or_default();
-            Edition::from_parts(m, o, ms)
+            Edition::from_parts(m, o, ms, parts)
         })
         .collect()
 }
@@ -611,9 +649,13 @@ pub async fn load(tx: &TenantTx, id: EditionId) -> Result<Edition> {
         .ok_or_else(|| Error::Internal("edition vanished while loading".into()))
 }
 
-/// Editions of this tenant by id, without access checks, in three statements; unknown ids are
-/// simply absent.
-pub async fn many(tx: &TenantTx, ids: &[EditionId]) -> Result<HashMap<EditionId, Edition>> {
+/// Editions of this tenant by id, without access checks, with the related rows `parts` asks
+/// for: one statement, and one more for each part; unknown ids are simply absent.
+pub async fn many(
+    tx: &TenantTx,
+    ids: &[EditionId],
+    parts: Parts,
+) -> Result<HashMap<EditionId, Edition>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -622,7 +664,7 @@ pub async fn many(tx: &TenantTx, ids: &[EditionId]) -> Result<HashMap<EditionId,
         .filter(edition::Column::Id.is_in(ids.iter().map(|i| i.uuid())))
         .all(&tx.tx)
         .await?;
-    Ok(hydrate(tx, rows)
+    Ok(hydrate_parts(tx, rows, parts)
         .await?
         .into_iter()
         .map(|e| (e.id, e))

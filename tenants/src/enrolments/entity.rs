@@ -46,26 +46,6 @@ pub(crate) mod event {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-pub(crate) mod progress {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "module_progress")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub enrolment_id: Uuid,
-        pub module_id: Uuid,
-        pub completed_at: Option<DateTimeUtc>,
-        pub score: Option<i32>,
-        pub updated_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-crate::kernel::scoped::tenant_entity!(enrolment, event, progress);
+// module_progress is read with hand-written SQL (see `progress`); the LMS connector to come
+// writes it.
+crate::kernel::scoped::tenant_entity!(enrolment, event);

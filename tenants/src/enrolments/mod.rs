@@ -614,48 +614,42 @@ impl Progress {
     }
 }
 
-/// Progress of a page of enrolments in two statements, whatever the page size.
+/// Progress of a page of enrolments in one statement, whatever the page size: required current
+/// modules of each enrolment's edition, and how many of them it has completed.
 pub async fn progress(
     tx: &TenantTx,
     page: &[Enrolment],
 ) -> Result<std::collections::HashMap<EnrolmentId, Progress>> {
-    use std::collections::{HashMap, HashSet};
-    let mut out: HashMap<EnrolmentId, Progress> = HashMap::new();
+    let mut out = std::collections::HashMap::new();
     if page.is_empty() {
         return Ok(out);
     }
-    let editions: HashSet<uuid::Uuid> = page.iter().map(|e| e.edition.uuid()).collect();
-    let modules = tx
-        .select::<editions::entity::module::Entity>()
-        .filter(editions::entity::module::Column::EditionId.is_in(editions))
-        .filter(editions::entity::module::Column::Required.eq(true))
-        .filter(editions::entity::module::Column::RetiredAt.is_null())
-        .all(&tx.tx)
-        .await?;
-    let done = tx
-        .select::<entity::progress::Entity>()
-        .filter(entity::progress::Column::EnrolmentId.is_in(page.iter().map(|e| e.id.uuid())))
-        .filter(entity::progress::Column::CompletedAt.is_not_null())
-        .all(&tx.tx)
-        .await?;
-    let done: HashSet<(uuid::Uuid, uuid::Uuid)> =
-        done.iter().map(|p| (p.enrolment_id, p.module_id)).collect();
-    for e in page {
-        let required: Vec<_> = modules
-            .iter()
-            .filter(|m| m.edition_id == e.edition.uuid())
-            .collect();
-        let required_done = required
-            .iter()
-            .filter(|m| done.contains(&(e.id.uuid(), m.id)))
-            .count() as i64;
+    let placeholders: Vec<String> = (0..page.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT e.id AS id, COUNT(m.id) AS total, COUNT(p.id) AS done \
+         FROM enrolments e \
+         JOIN edition_modules m ON m.tenant_id = e.tenant_id AND m.edition_id = e.edition_id \
+         AND m.required AND m.retired_at IS NULL \
+         LEFT JOIN module_progress p ON p.tenant_id = e.tenant_id AND p.enrolment_id = e.id \
+         AND p.module_id = m.id AND p.completed_at IS NOT NULL \
+         WHERE e.tenant_id = $1 AND e.id IN ({}) GROUP BY e.id",
+        placeholders.join(", ")
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(page.len() + 1);
+    values.push(tx.tenant_uuid().into());
+    values.extend(page.iter().map(|e| e.id.uuid().into()));
+    for r in tx.raw_all(&sql, values).await? {
         out.insert(
-            e.id,
+            EnrolmentId::from_uuid(r.try_get("", "id")?),
             Progress {
-                required_done,
-                required_total: required.len() as i64,
+                required_done: r.try_get("", "done")?,
+                required_total: r.try_get("", "total")?,
             },
         );
+    }
+    // An edition without required modules has no row: 0 of 0.
+    for e in page {
+        out.entry(e.id).or_default();
     }
     Ok(out)
 }

@@ -62,7 +62,13 @@ impl Db {
         let mut conn = Database::connect(opts).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
+        conn.set_metric_callback(move |i| {
+            if std::env::var("SQLDBG").is_ok() {
+                eprintln!(
+                    "SQL: {}",
+                    i.statement.sql.chars().take(160).collect::<String>()
+                );
+            }
             counter.fetch_add(1, Ordering::Relaxed);
         });
         Ok(Self { conn, statements })

@@ -192,9 +192,25 @@ pub async fn load_principal(
     id: PersonId,
     token_version: i32,
 ) -> Result<(Principal, Person)> {
-    let m = model(tx, id)
-        .await?
-        .ok_or(Error::Unauthenticated("this account no longer exists"))?;
+    // One statement for the person and their grants with the nodes' paths: this runs on every
+    // authenticated request. A person without grants comes back as one row of NULL grant columns.
+    let rows = tx
+        .raw_all(
+            "SELECT p.tenant_id, p.id, p.email, p.given_name, p.family_name, p.organisation_id, \
+             p.password_hash, p.status, p.password_changed_at, p.token_version, p.created_at, \
+             g.id AS grant_id, g.role AS grant_role, g.organisation_id AS grant_org, o.path AS grant_path \
+             FROM people p \
+             LEFT JOIN role_grants g ON g.tenant_id = p.tenant_id AND g.person_id = p.id \
+             LEFT JOIN organisations o ON o.tenant_id = g.tenant_id AND o.id = g.organisation_id \
+             AND o.archived_at IS NULL \
+             WHERE p.tenant_id = $1 AND p.id = $2 ORDER BY g.id",
+            vec![tx.tenant_uuid().into(), id.uuid().into()],
+        )
+        .await?;
+    let Some(first) = rows.first() else {
+        return Err(Error::Unauthenticated("this account no longer exists"));
+    };
+    let m = <person::Model as sea_orm::FromQueryResult>::from_query_result(first, "")?;
     if PersonStatus::from_db_str(&m.status) != PersonStatus::Active {
         return Err(Error::Unauthenticated("this account is not active"));
     }
@@ -203,37 +219,49 @@ pub async fn load_principal(
             "the password changed since this token was issued",
         ));
     }
+    let mut grants = Vec::with_capacity(rows.len());
+    for r in &rows {
+        grants.extend(grant_of_row(r)?);
+    }
     let who = Principal::Person {
         tenant: tx.tenant(),
         person: id,
-        grants: grants_of(tx, id).await?,
+        grants,
     };
     Ok((who, m.into()))
 }
 
 pub async fn grants_of(tx: &TenantTx, id: PersonId) -> Result<Vec<Grant>> {
-    // One statement with the nodes' paths: this runs on every authenticated request.
     let rows = tx
         .raw_all(
-            "SELECT g.id AS id, g.role AS role, g.organisation_id AS org, o.path AS path \
+            "SELECT g.id AS grant_id, g.role AS grant_role, g.organisation_id AS grant_org, o.path AS grant_path \
              FROM role_grants g JOIN organisations o ON o.tenant_id = g.tenant_id AND o.id = g.organisation_id \
              WHERE g.tenant_id = $1 AND g.person_id = $2 AND o.archived_at IS NULL ORDER BY g.id",
             vec![tx.tenant_uuid().into(), id.uuid().into()],
         )
         .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let Some(role) = Role::from_db(&r.try_get::<String>("", "role")?) else {
-            continue;
-        };
-        out.push(Grant {
-            id: RoleGrantId::from_uuid(r.try_get("", "id")?),
-            role,
-            organisation: OrganisationId::from_uuid(r.try_get("", "org")?),
-            path: r.try_get("", "path")?,
-        });
+    for r in &rows {
+        out.extend(grant_of_row(r)?);
     }
     Ok(out)
+}
+
+/// A grant from a row of `grant_*` columns; none for a row without one (a person without
+/// grants, or a grant on an archived organisation) or with a role this build does not know.
+fn grant_of_row(r: &sea_orm::QueryResult) -> Result<Option<Grant>> {
+    let Some(path) = r.try_get::<Option<String>>("", "grant_path")? else {
+        return Ok(None);
+    };
+    let Some(role) = Role::from_db(&r.try_get::<String>("", "grant_role")?) else {
+        return Ok(None);
+    };
+    Ok(Some(Grant {
+        id: RoleGrantId::from_uuid(r.try_get("", "grant_id")?),
+        role,
+        organisation: OrganisationId::from_uuid(r.try_get("", "grant_org")?),
+        path,
+    }))
 }
 
 /// A person the principal may see: themselves, or someone in a subtree they may read.

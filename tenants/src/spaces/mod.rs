@@ -2,8 +2,11 @@
 //! Tenants and domains are platform data; changes to one tenant run inside that tenant's
 //! transaction, so its root organisation and first admin are written with it.
 
+mod directory;
 pub(crate) mod entity;
 pub mod operators;
+
+pub use directory::Directory;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
