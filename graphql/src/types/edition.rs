@@ -249,7 +249,7 @@ pub async fn with_courses(tx: &TenantTx, editions: Vec<Edition>) -> ApiResult<Ve
     let mut ids: Vec<_> = editions.iter().map(|e| e.course).collect();
     ids.sort();
     ids.dedup();
-    let courses = catalogue::many(tx, &ids, true).await?;
+    let courses = catalogue::many(tx, &ids).await?;
     editions
         .into_iter()
         .map(|edition| {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Enum, ID, Object, SimpleObject};
 use spaces_tenants::enrolments::{self, Enrolment, EnrolmentStatus, Progress, Source};
-use spaces_tenants::{TenantTx, catalogue, editions, people};
+use spaces_tenants::{TenantTx, editions, people};
 
 use super::edition::EditionGql;
 use super::person::PersonGql;
@@ -179,16 +179,11 @@ pub async fn hydrate(
     } else {
         HashMap::new()
     };
-    let (eds, courses) = if wants.edition {
+    let eds = if wants.edition {
         let ids: Vec<_> = page.iter().map(|e| e.edition).collect();
-        let eds = editions::many(tx, &ids, wants.edition_parts).await?;
-        let course_ids: Vec<_> = eds.values().map(|e| e.course).collect();
-        (
-            eds,
-            catalogue::many(tx, &course_ids, wants.course_skills).await?,
-        )
+        editions::many_with_courses(tx, &ids, wants.edition_parts, wants.course_skills).await?
     } else {
-        (HashMap::new(), HashMap::new())
+        HashMap::new()
     };
     let mut progress = if wants.progress {
         enrolments::progress(tx, &page).await?
@@ -198,11 +193,9 @@ pub async fn hydrate(
     Ok(page
         .into_iter()
         .map(|e| {
-            let edition = eds.get(&e.edition).and_then(|ed| {
-                courses.get(&ed.course).map(|c| EditionGql {
-                    edition: ed.clone(),
-                    course: c.clone(),
-                })
+            let edition = eds.get(&e.edition).map(|(edition, course)| EditionGql {
+                edition: edition.clone(),
+                course: course.clone(),
             });
             EnrolmentGql {
                 person: persons.remove(&e.person).map(PersonGql),

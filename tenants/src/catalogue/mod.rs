@@ -125,7 +125,7 @@ impl Course {
         Self::from_model_with(m, Some(skills))
     }
 
-    fn from_model_with(m: course::Model, skills: Option<Vec<Skill>>) -> Self {
+    pub(crate) fn from_model_with(m: course::Model, skills: Option<Vec<Skill>>) -> Self {
         let skills_loaded = skills.is_some();
         Self {
             id: CourseId::from_uuid(m.id),
@@ -473,7 +473,10 @@ pub async fn set_status(db: &Db, id: CourseId, to: CourseStatus) -> Result<Cours
     Ok(c)
 }
 
-async fn skills_of(r: &impl Reads, ids: &[uuid::Uuid]) -> Result<HashMap<uuid::Uuid, Vec<Skill>>> {
+pub(crate) async fn skills_of(
+    r: &impl Reads,
+    ids: &[uuid::Uuid],
+) -> Result<HashMap<uuid::Uuid, Vec<Skill>>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -500,31 +503,21 @@ pub async fn get(r: &impl Reads, id: CourseId) -> Result<Course> {
     Ok(Course::from_model(m, s))
 }
 
-/// Courses by id, in one statement (and one for their skills when `with_skills`), for a page of
-/// editions; unknown ids are simply absent.
-pub async fn many(
-    r: &impl Reads,
-    ids: &[CourseId],
-    with_skills: bool,
-) -> Result<HashMap<CourseId, Course>> {
+/// Courses by id, in one statement (and one for their skills), for a page of editions; unknown
+/// ids are simply absent.
+pub async fn many(r: &impl Reads, ids: &[CourseId]) -> Result<HashMap<CourseId, Course>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let uuids: Vec<uuid::Uuid> = ids.iter().map(|i| i.uuid()).collect();
     let q = course::Entity::find().filter(course::Column::Id.is_in(uuids.clone()));
     let rows = on!(r, q, all)?;
-    let mut skills = if with_skills {
-        Some(skills_of(r, &uuids).await?)
-    } else {
-        None
-    };
+    let mut skills = skills_of(r, &uuids).await?;
     Ok(rows
         .into_iter()
         .map(|m| {
-            let s = skills
-                .as_mut()
-                .map(|all| all.remove(&m.id).unwrap_or_default());
-            (CourseId::from_uuid(m.id), Course::from_model_with(m, s))
+            let s = skills.remove(&m.id).unwrap_or_default();
+            (CourseId::from_uuid(m.id), Course::from_model(m, s))
         })
         .collect())
 }

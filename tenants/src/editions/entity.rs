@@ -28,7 +28,15 @@ pub(crate) mod edition {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// Read together when a page shows both (`many_with_courses`).
+        #[sea_orm(
+            belongs_to = "crate::catalogue::entity::course::Entity",
+            from = "Column::CourseId",
+            to = "crate::catalogue::entity::course::Column::Id"
+        )]
+        Course,
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -671,6 +671,62 @@ pub async fn many(
         .collect())
 }
 
+/// Editions by id with their courses, read together in one statement (plus one per part and
+/// one for the courses' skills when asked), for pages that show both; unknown ids are absent.
+pub async fn many_with_courses(
+    tx: &TenantTx,
+    ids: &[EditionId],
+    parts: Parts,
+    course_skills: bool,
+) -> Result<HashMap<EditionId, (Edition, Course)>> {
+    use crate::catalogue::entity::course;
+    use sea_orm::{JoinType, QuerySelect, RelationTrait};
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = tx
+        .select::<edition::Entity>()
+        .filter(edition::Column::Id.is_in(ids.iter().map(|i| i.uuid())))
+        .join(JoinType::InnerJoin, edition::Relation::Course.def())
+        .select_also(course::Entity)
+        .all(&tx.tx)
+        .await?;
+    let mut courses: HashMap<uuid::Uuid, course::Model> = HashMap::new();
+    let mut models = Vec::with_capacity(rows.len());
+    for (e, c) in rows {
+        if let Some(c) = c {
+            courses.insert(c.id, c);
+        }
+        models.push(e);
+    }
+    let mut skills = if course_skills {
+        let ids: Vec<uuid::Uuid> = courses.keys().copied().collect();
+        Some(crate::catalogue::skills_of(tx, &ids).await?)
+    } else {
+        None
+    };
+    let courses: HashMap<uuid::Uuid, Course> = courses
+        .into_iter()
+        .map(|(id, m)| {
+            let s = skills
+                .as_mut()
+                .map(|all| all.remove(&id).unwrap_or_default());
+            (id, Course::from_model_with(m, s))
+        })
+        .collect();
+    hydrate_parts(tx, models, parts)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let c = courses
+                .get(&e.course.uuid())
+                .cloned()
+                .ok_or_else(|| Error::Internal(format!("edition {} without its course", e.id)))?;
+            Ok((e.id, (e, c)))
+        })
+        .collect()
+}
+
 /// The modules an enrolment must complete, in order (current ones only).
 pub async fn required_modules(tx: &TenantTx, id: EditionId) -> Result<Vec<Module>> {
     model(tx, id, false).await?;
