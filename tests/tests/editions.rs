@@ -967,6 +967,21 @@ async fn walls(backend: Backend) {
         .to_owned();
     set_modules(&app, &a, &a_ed, json!([module(1, true, 60)])).await;
     ok(&transition(&app, &a, &a.admin_token, "openEdition", &a_ed).await);
+    // One anyone in A may join: B must not see it among the editions it may join.
+    let a_open = create_edition(
+        &app,
+        &a,
+        json!({
+            "courseId": ml, "enrolmentMode": "SELF_ENROLMENT", "visibility": "WHOLE_TENANT",
+            "includedInSubscription": true,
+        }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    set_modules(&app, &a, &a_open, json!([module(1, true, 60)])).await;
+    ok(&transition(&app, &a, &a.admin_token, "openEdition", &a_open).await);
     let v = call(
         &app,
         &a,
@@ -1098,6 +1113,19 @@ async fn walls(backend: Backend) {
     }
     // B's lists hold only B's.
     assert_eq!(listed(&app, &b, &b.admin_token, None).await, ids(&[&b_ed]));
+    let v = call(
+        &app,
+        &b,
+        &b.admin_token,
+        "{ editions(joinable: true) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        ok(&v)["editions"]["edges"],
+        json!([]),
+        "not A's joinable {a_open}"
+    );
     let v = call(
         &app,
         &b,

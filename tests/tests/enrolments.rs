@@ -719,3 +719,112 @@ async fn progress_counts_completed_required_modules_on_sqlite() {
 async fn progress_counts_completed_required_modules_on_postgres() {
     progress_counts(Backend::Postgres).await;
 }
+
+/// The learner's "editions I can join": only open, visible, self-service editions inside their
+/// enrolment window that the learner has not joined or asked for yet.
+async fn joinable_editions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let a = fixtures::company(&app, &c, "Durand").await;
+    let b = fixtures::company(&app, &c, "Leroy").await;
+    let (_, lea_token) =
+        fixtures::member(&app, &c, &c.admin_token, &a, "lea@durand.test", "LEARNER").await;
+    let course = fixtures::published_course(&app, &op, "Joinable").await;
+    let edition = async |mode: &str, visible_to: &[&str]| {
+        fixtures::open_edition(&app, &c, &course, mode, None, visible_to).await
+    };
+    let assigned = edition("ASSIGNED_ONLY", &[]).await;
+    let self_service = edition("SELF_ENROLMENT", &[]).await;
+    let approval = edition("ON_APPROVAL", &[&a]).await;
+    let elsewhere = edition("SELF_ENROLMENT", &[&b]).await;
+    let later = edition("SELF_ENROLMENT", &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!, $i: UpdateEditionInput!) { updateEdition(id: $id, input: $i) { id } }",
+            json!({ "id": later, "i": { "enrolOpensAt": "2099-01-01T00:00:00Z" } }),
+        )
+        .await;
+    ok(&v);
+    let joined = edition("SELF_ENROLMENT", &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { id } }",
+            json!({ "e": joined }),
+        )
+        .await;
+    let enrolment = ok(&v)["selfEnrol"]["id"].as_str().unwrap().to_owned();
+
+    let list = async |token: &str| {
+        let v = app
+            .gql(
+                Some(&c.slug),
+                Some(token),
+                "{ editions(joinable: true) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        let mut ids: Vec<String> = ok(&v)["editions"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<&String>| {
+        v.sort();
+        v.into_iter().cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(&lea_token).await,
+        sorted(vec![&self_service, &approval]),
+        "not assigned-only ({assigned}), not another company's ({elsewhere}), not before its window ({later}), not already joined ({joined})"
+    );
+    // Withdrawn, the learner may join again.
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($id: ID!) { withdrawEnrolment(id: $id) { status } }",
+            json!({ "id": enrolment }),
+        )
+        .await;
+    assert_eq!(ok(&v)["withdrawEnrolment"]["status"], "WITHDRAWN");
+    assert_eq!(
+        list(&lea_token).await,
+        sorted(vec![&self_service, &approval, &joined])
+    );
+    // For an admin, too, it is what they could join themselves: a learner's view.
+    assert_eq!(
+        list(&c.admin_token).await,
+        sorted(vec![&self_service, &joined]),
+        "the admin sits at the root, outside Durand's subtree"
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "{ editions(joinable: true, status: DRAFT) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "status");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn joinable_editions_on_sqlite() {
+    joinable_editions(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn joinable_editions_on_postgres() {
+    joinable_editions(Backend::Postgres).await;
+}

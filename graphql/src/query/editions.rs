@@ -32,6 +32,11 @@ impl EditionQuery {
         &self,
         ctx: &Context<'_>,
         status: Option<EditionStatusGql>,
+        #[graphql(
+            default = false,
+            desc = "Only the editions the caller may join now by themselves (anyone, admins included): open and visible to them, in self-enrolment or on-approval mode, inside the enrolment window, and not already enrolled or asked for."
+        )]
+        joinable: bool,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, EditionGql, EmptyFields, EmptyFields>> {
@@ -39,7 +44,7 @@ impl EditionQuery {
         let who = scope.require_person()?;
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
-        let p = editions::list(&tx, who, status.map(Into::into), page).await?;
+        let p = editions::list(&tx, who, status.map(Into::into), joinable, page).await?;
         let items = with_courses(&tx, p.items).await?;
         Ok(connection(
             Page {

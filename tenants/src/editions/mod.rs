@@ -777,15 +777,19 @@ pub async fn get(tx: &TenantTx, who: &Principal, id: EditionId) -> Result<Editio
 }
 
 /// Editions in creation order: all of them (optionally by status) for tenant admins; open ones
-/// visible to their organisation for everyone else.
+/// visible to their organisation for everyone else. `joinable` keeps, for anyone, only those the
+/// caller may join now by themselves: open and visible to them, in self-enrolment or on-approval
+/// mode, inside the enrolment window, and not already enrolled or asked for (a withdrawn or
+/// rejected enrolment may be asked again).
 pub async fn list(
     tx: &TenantTx,
     who: &Principal,
     status: Option<EditionStatus>,
+    joinable: bool,
     page: PageRequest,
 ) -> Result<Page<Edition>> {
     let mut q = tx.select::<edition::Entity>();
-    if who.is_tenant_admin() {
+    if who.is_tenant_admin() && !joinable {
         if let Some(s) = status {
             q = q.filter(edition::Column::Status.eq(s.as_str()));
         }
@@ -793,7 +797,11 @@ pub async fn list(
         if status.is_some_and(|s| s != EditionStatus::Open) {
             return Err(Error::invalid(
                 "status",
-                "only open editions are visible here",
+                if joinable {
+                    "joinable editions are open ones"
+                } else {
+                    "only open editions are visible here"
+                },
             ));
         }
         let Some((_, person)) = who.person() else {
@@ -815,12 +823,51 @@ pub async fn list(
                     .add(edition::Column::Visibility.eq("whole_tenant"))
                     .add(edition::Column::Id.in_subquery(listing)),
             );
+        if joinable {
+            q = only_joinable(tx, q, person);
+        }
     }
     let p = fetch(q, edition::Column::Id, page, &tx.tx).await?;
     Ok(Page {
         items: hydrate(tx, p.items).await?,
         has_next_page: p.has_next_page,
     })
+}
+
+fn only_joinable(
+    tx: &TenantTx,
+    q: sea_orm::Select<edition::Entity>,
+    person: PersonId,
+) -> sea_orm::Select<edition::Entity> {
+    use crate::enrolments::EnrolmentStatus;
+    use crate::enrolments::entity::enrolment;
+    let now = Utc::now();
+    let held = tx
+        .select::<enrolment::Entity>()
+        .select_only()
+        .column(enrolment::Column::EditionId)
+        .filter(enrolment::Column::PersonId.eq(person.uuid()))
+        .filter(enrolment::Column::Status.is_in([
+            EnrolmentStatus::PendingApproval.as_str(),
+            EnrolmentStatus::Active.as_str(),
+            EnrolmentStatus::Completed.as_str(),
+        ]))
+        .into_query();
+    q.filter(edition::Column::EnrolmentMode.is_in([
+        EnrolmentMode::SelfEnrolment.as_str(),
+        EnrolmentMode::OnApproval.as_str(),
+    ]))
+    .filter(
+        Condition::any()
+            .add(edition::Column::EnrolOpensAt.is_null())
+            .add(edition::Column::EnrolOpensAt.lte(now)),
+    )
+    .filter(
+        Condition::any()
+            .add(edition::Column::EnrolClosesAt.is_null())
+            .add(edition::Column::EnrolClosesAt.gt(now)),
+    )
+    .filter(edition::Column::Id.not_in_subquery(held))
 }
 
 /// A new draft edition of a published catalogue course.
