@@ -1012,6 +1012,20 @@ async fn walls(backend: Backend) {
     )
     .await;
     let b_pw = ok(&v)["createPathway"]["id"].as_str().unwrap().to_owned();
+    let b_open = create_edition(
+        &app,
+        &b,
+        json!({
+            "courseId": ml, "enrolmentMode": "SELF_ENROLMENT", "visibility": "WHOLE_TENANT",
+            "includedInSubscription": true,
+        }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    set_modules(&app, &b, &b_open, json!([module(1, true, 60)])).await;
+    ok(&transition(&app, &b, &b.admin_token, "openEdition", &b_open).await);
 
     let before = snapshot(&app, &a).await;
     let b_before = snapshot(&app, &b).await;
@@ -1112,7 +1126,10 @@ async fn walls(backend: Backend) {
         }
     }
     // B's lists hold only B's.
-    assert_eq!(listed(&app, &b, &b.admin_token, None).await, ids(&[&b_ed]));
+    assert_eq!(
+        listed(&app, &b, &b.admin_token, None).await,
+        ids(&[&b_ed, &b_open])
+    );
     let v = call(
         &app,
         &b,
@@ -1123,8 +1140,8 @@ async fn walls(backend: Backend) {
     .await;
     assert_eq!(
         ok(&v)["editions"]["edges"],
-        json!([]),
-        "not A's joinable {a_open}"
+        json!([{ "node": { "id": b_open } }]),
+        "B's own joinable edition, not A's {a_open}"
     );
     let v = call(
         &app,

@@ -34,7 +34,7 @@ impl EditionQuery {
         status: Option<EditionStatusGql>,
         #[graphql(
             default = false,
-            desc = "Only the editions the caller may join now by themselves (anyone, admins included): open and visible to them, in self-enrolment or on-approval mode, inside the enrolment window, and not already enrolled or asked for."
+            desc = "Only the editions the caller may join now by themselves (anyone, admins included): open and visible to them, in self-enrolment or on-approval mode, inside the enrolment window, with a seat left, and not already enrolled or asked for."
         )]
         joinable: bool,
         first: Option<i32>,

@@ -779,8 +779,8 @@ pub async fn get(tx: &TenantTx, who: &Principal, id: EditionId) -> Result<Editio
 /// Editions in creation order: all of them (optionally by status) for tenant admins; open ones
 /// visible to their organisation for everyone else. `joinable` keeps, for anyone, only those the
 /// caller may join now by themselves: open and visible to them, in self-enrolment or on-approval
-/// mode, inside the enrolment window, and not already enrolled or asked for (a withdrawn or
-/// rejected enrolment may be asked again).
+/// mode, inside the enrolment window, with a seat left, and not already enrolled or asked for
+/// (a withdrawn or rejected enrolment may be asked again).
 pub async fn list(
     tx: &TenantTx,
     who: &Principal,
@@ -839,19 +839,39 @@ fn only_joinable(
     q: sea_orm::Select<edition::Entity>,
     person: PersonId,
 ) -> sea_orm::Select<edition::Entity> {
-    use crate::enrolments::EnrolmentStatus;
+    use crate::enrolments::SEAT_HOLDING;
     use crate::enrolments::entity::enrolment;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{EntityTrait, JoinType, QuerySelect};
     let now = Utc::now();
     let held = tx
         .select::<enrolment::Entity>()
         .select_only()
         .column(enrolment::Column::EditionId)
         .filter(enrolment::Column::PersonId.eq(person.uuid()))
-        .filter(enrolment::Column::Status.is_in([
-            EnrolmentStatus::PendingApproval.as_str(),
-            EnrolmentStatus::Active.as_str(),
-            EnrolmentStatus::Completed.as_str(),
-        ]))
+        .filter(enrolment::Column::Status.is_in(SEAT_HOLDING.map(|s| s.as_str())))
+        .into_query();
+    // Editions whose seats are all held, as self-enrolment would find them.
+    let full = tx
+        .select::<enrolment::Entity>()
+        .select_only()
+        .column(enrolment::Column::EditionId)
+        .join(
+            JoinType::InnerJoin,
+            enrolment::Entity::belongs_to(edition::Entity)
+                .from(enrolment::Column::EditionId)
+                .to(edition::Column::Id)
+                .into(),
+        )
+        .filter(enrolment::Column::Status.is_in(SEAT_HOLDING.map(|s| s.as_str())))
+        .filter(edition::Column::Capacity.is_not_null())
+        .group_by(enrolment::Column::EditionId)
+        .group_by(edition::Column::Capacity)
+        .having(
+            Expr::col((enrolment::Entity, enrolment::Column::Id))
+                .count()
+                .gte(Expr::col((edition::Entity, edition::Column::Capacity))),
+        )
         .into_query();
     q.filter(edition::Column::EnrolmentMode.is_in([
         EnrolmentMode::SelfEnrolment.as_str(),
@@ -868,6 +888,7 @@ fn only_joinable(
             .add(edition::Column::EnrolClosesAt.gt(now)),
     )
     .filter(edition::Column::Id.not_in_subquery(held))
+    .filter(edition::Column::Id.not_in_subquery(full))
 }
 
 /// A new draft edition of a published catalogue course.

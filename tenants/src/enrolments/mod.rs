@@ -170,20 +170,18 @@ pub(crate) async fn lock_edition(tx: &TenantTx, edition: EditionId) -> Result<()
 }
 
 /// Enrolments holding a place in the edition (requested, active or completed).
+/// The enrolments that hold a seat (and that a person cannot ask for twice).
+pub(crate) const SEAT_HOLDING: [EnrolmentStatus; 3] = [
+    EnrolmentStatus::PendingApproval,
+    EnrolmentStatus::Active,
+    EnrolmentStatus::Completed,
+];
+
 pub(crate) async fn seats_taken(tx: &TenantTx, edition: EditionId) -> Result<i64> {
     let n = tx
         .select::<enrolment::Entity>()
         .filter(enrolment::Column::EditionId.eq(edition.uuid()))
-        .filter(
-            enrolment::Column::Status.is_in(
-                [
-                    EnrolmentStatus::PendingApproval,
-                    EnrolmentStatus::Active,
-                    EnrolmentStatus::Completed,
-                ]
-                .map(|s| s.as_str()),
-            ),
-        )
+        .filter(enrolment::Column::Status.is_in(SEAT_HOLDING.map(|s| s.as_str())))
         .count(&tx.tx)
         .await?;
     Ok(n as i64)

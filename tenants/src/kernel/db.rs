@@ -62,13 +62,7 @@ impl Db {
         let mut conn = Database::connect(opts).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        conn.set_metric_callback(move |i| {
-            if std::env::var("SQLDBG").is_ok() {
-                eprintln!(
-                    "SQL: {}",
-                    i.statement.sql.chars().take(160).collect::<String>()
-                );
-            }
+        conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
         Ok(Self { conn, statements })
