@@ -26,8 +26,9 @@ impl EnrolmentQuery {
         let who = scope.require_person()?;
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
-        let p = enrolments::mine(&tx, who, page).await?;
-        let items = hydrate(&tx, p.items, Wants::of_connection(ctx)).await?;
+        let wants = Wants::of_connection(ctx);
+        let p = enrolments::mine(&tx, who, page, wants.progress).await?;
+        let items = hydrate(&tx, p.items, wants).await?;
         Ok(connection(
             Page {
                 items,
@@ -60,9 +61,18 @@ impl EnrolmentQuery {
             .transpose()?;
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
-        let p =
-            enrolments::of_edition(&tx, who, edition, status.map(Into::into), under, page).await?;
-        let items = hydrate(&tx, p.items, Wants::of_connection(ctx)).await?;
+        let wants = Wants::of_connection(ctx);
+        let p = enrolments::of_edition(
+            &tx,
+            who,
+            edition,
+            status.map(Into::into),
+            under,
+            page,
+            wants.progress,
+        )
+        .await?;
+        let items = hydrate(&tx, p.items, wants).await?;
         Ok(connection(
             Page {
                 items,

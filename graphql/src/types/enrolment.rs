@@ -185,7 +185,8 @@ pub async fn hydrate(
     } else {
         HashMap::new()
     };
-    let mut progress = if wants.progress {
+    // Pages read their progress with them; single enrolments (from mutations) read it here.
+    let mut progress = if wants.progress && page.iter().any(|e| e.progress.is_none()) {
         enrolments::progress(tx, &page).await?
     } else {
         HashMap::new()
@@ -200,7 +201,10 @@ pub async fn hydrate(
             EnrolmentGql {
                 person: persons.remove(&e.person).map(PersonGql),
                 edition,
-                progress: progress.remove(&e.id).unwrap_or_default(),
+                progress: e
+                    .progress
+                    .or_else(|| progress.remove(&e.id))
+                    .unwrap_or_default(),
                 enrolment: e,
             }
         })

@@ -131,8 +131,17 @@ impl PersonGql {
         let who = scope.require_person()?;
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
-        let p = enrolments::of_person(&tx, who, self.0.id, status.map(Into::into), page).await?;
-        let items = hydrate(&tx, p.items, Wants::of_connection(ctx)).await?;
+        let wants = Wants::of_connection(ctx);
+        let p = enrolments::of_person(
+            &tx,
+            who,
+            self.0.id,
+            status.map(Into::into),
+            page,
+            wants.progress,
+        )
+        .await?;
+        let items = hydrate(&tx, p.items, wants).await?;
         Ok(crate::types::connection(
             Page {
                 items,

@@ -14,7 +14,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
 use crate::editions::{self, EditionStatus, EnrolmentMode};
-use crate::kernel::page::{Page, PageRequest, fetch};
+use crate::kernel::page::{Page, PageRequest, fetch, fetch_as};
 use crate::kernel::principal::Need;
 use crate::people::{self, NewPerson};
 use crate::{
@@ -101,6 +101,8 @@ pub struct Enrolment {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Read with the page when the lister asks for it (`with_progress`); `None` otherwise.
+    pub progress: Option<Progress>,
 }
 
 impl From<enrolment::Model> for Enrolment {
@@ -116,8 +118,59 @@ impl From<enrolment::Model> for Enrolment {
             created_at: m.created_at,
             updated_at: m.updated_at,
             completed_at: m.completed_at,
+            progress: None,
         }
     }
+}
+
+/// Required current modules of the row's edition, and those of them the enrolment completed:
+/// correlated to the page's `enrolments` row, so a page and its progress are one statement.
+const REQUIRED_TOTAL: &str = "(SELECT COUNT(*) FROM edition_modules m \
+     WHERE m.tenant_id = enrolments.tenant_id AND m.edition_id = enrolments.edition_id \
+     AND m.required AND m.retired_at IS NULL)";
+const REQUIRED_DONE: &str = "(SELECT COUNT(*) FROM module_progress p \
+     JOIN edition_modules m ON m.tenant_id = p.tenant_id AND m.id = p.module_id \
+     WHERE p.tenant_id = enrolments.tenant_id AND p.enrolment_id = enrolments.id \
+     AND p.completed_at IS NOT NULL AND m.edition_id = enrolments.edition_id \
+     AND m.required AND m.retired_at IS NULL)";
+
+/// An enrolment row with its progress columns.
+struct WithProgress(Enrolment);
+
+impl sea_orm::FromQueryResult for WithProgress {
+    fn from_query_result(
+        row: &sea_orm::QueryResult,
+        pre: &str,
+    ) -> std::result::Result<Self, sea_orm::DbErr> {
+        let mut e = Enrolment::from(enrolment::Model::from_query_result(row, pre)?);
+        e.progress = Some(Progress {
+            required_done: row.try_get(pre, "required_done")?,
+            required_total: row.try_get(pre, "required_total")?,
+        });
+        Ok(WithProgress(e))
+    }
+}
+
+/// One page of `q` in id order, with each enrolment's progress in the same statement when asked.
+async fn page_of(
+    tx: &TenantTx,
+    q: sea_orm::Select<enrolment::Entity>,
+    page: PageRequest,
+    with_progress: bool,
+) -> Result<Page<Enrolment>> {
+    if !with_progress {
+        return Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
+            .await?
+            .map(Enrolment::from));
+    }
+    let q = q
+        .column_as(Expr::cust(REQUIRED_TOTAL), "required_total")
+        .column_as(Expr::cust(REQUIRED_DONE), "required_done");
+    Ok(
+        fetch_as::<_, WithProgress, _>(q, enrolment::Column::Id, page, &tx.tx)
+            .await?
+            .map(|w| w.0),
+    )
 }
 
 /// Who HR enrols: a person of the space, or an email (a new person is created and invited).
@@ -540,7 +593,12 @@ pub async fn get(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enro
 }
 
 /// The caller's own enrolments, oldest first.
-pub async fn mine(tx: &TenantTx, who: &Principal, page: PageRequest) -> Result<Page<Enrolment>> {
+pub async fn mine(
+    tx: &TenantTx,
+    who: &Principal,
+    page: PageRequest,
+    with_progress: bool,
+) -> Result<Page<Enrolment>> {
     let me = who
         .person()
         .map(|(_, p)| p)
@@ -548,9 +606,7 @@ pub async fn mine(tx: &TenantTx, who: &Principal, page: PageRequest) -> Result<P
     let q = tx
         .select::<enrolment::Entity>()
         .filter(enrolment::Column::PersonId.eq(me.uuid()));
-    Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
-        .await?
-        .map(Enrolment::from))
+    page_of(tx, q, page, with_progress).await
 }
 
 /// An edition's enrolments among the people the caller may read, oldest first.
@@ -561,6 +617,7 @@ pub async fn of_edition(
     status: Option<EnrolmentStatus>,
     under: Option<OrganisationId>,
     page: PageRequest,
+    with_progress: bool,
 ) -> Result<Page<Enrolment>> {
     editions::load(tx, edition).await?;
     let mut q = tx
@@ -589,9 +646,7 @@ pub async fn of_edition(
             &roots,
         ));
     }
-    Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
-        .await?
-        .map(Enrolment::from))
+    page_of(tx, q, page, with_progress).await
 }
 
 /// Progress toward completion: required modules completed, of those the edition requires now.
@@ -659,6 +714,7 @@ pub async fn of_person(
     person: PersonId,
     status: Option<EnrolmentStatus>,
     page: PageRequest,
+    with_progress: bool,
 ) -> Result<Page<Enrolment>> {
     // The caller's own enrolments need no access check (nor its read).
     if who.person().map(|(_, p)| p) != Some(person) {
@@ -670,7 +726,5 @@ pub async fn of_person(
     if let Some(s) = status {
         q = q.filter(enrolment::Column::Status.eq(s.as_str()));
     }
-    Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
-        .await?
-        .map(Enrolment::from))
+    page_of(tx, q, page, with_progress).await
 }

@@ -81,6 +81,32 @@ where
     Ok(Page::from_overfetch(rows, page))
 }
 
+/// As `fetch`, decoding each row as `M`: for pages that select computed columns beside the
+/// entity's own.
+pub(crate) async fn fetch_as<E, M, C>(
+    q: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+    conn: &C,
+) -> Result<Page<M>>
+where
+    E: EntityTrait,
+    M: sea_orm::FromQueryResult,
+    C: ConnectionTrait,
+{
+    let q = match page.after {
+        Some(after) => q.filter(id.gt(after)),
+        None => q,
+    };
+    let rows = q
+        .order_by_asc(id)
+        .limit(page.first + 1)
+        .into_model::<M>()
+        .all(conn)
+        .await?;
+    Ok(Page::from_overfetch(rows, page))
+}
+
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
