@@ -932,6 +932,25 @@ async fn curating_on_postgres() {
 
 /// Tenant B's admin against A's editions and pathways: every new query and mutation finds
 /// nothing and changes nothing.
+/// An open self-enrolment edition of `course` that everyone in the space may join.
+async fn open_to_all(app: &TestApp, c: &Campus, course: &str) -> String {
+    let id = create_edition(
+        app,
+        c,
+        json!({
+            "courseId": course, "enrolmentMode": "SELF_ENROLMENT", "visibility": "WHOLE_TENANT",
+            "includedInSubscription": true,
+        }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    set_modules(app, c, &id, json!([module(1, true, 60)])).await;
+    ok(&transition(app, c, &c.admin_token, "openEdition", &id).await);
+    id
+}
+
 async fn walls(backend: Backend) {
     // The outbox worker would mark A's messages delivered between the two dumps: keep it idle.
     let app = TestApp::start_with(backend, |c| {
@@ -968,20 +987,7 @@ async fn walls(backend: Backend) {
     set_modules(&app, &a, &a_ed, json!([module(1, true, 60)])).await;
     ok(&transition(&app, &a, &a.admin_token, "openEdition", &a_ed).await);
     // One anyone in A may join: B must not see it among the editions it may join.
-    let a_open = create_edition(
-        &app,
-        &a,
-        json!({
-            "courseId": ml, "enrolmentMode": "SELF_ENROLMENT", "visibility": "WHOLE_TENANT",
-            "includedInSubscription": true,
-        }),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    set_modules(&app, &a, &a_open, json!([module(1, true, 60)])).await;
-    ok(&transition(&app, &a, &a.admin_token, "openEdition", &a_open).await);
+    let a_open = open_to_all(&app, &a, &ml).await;
     let v = call(
         &app,
         &a,
@@ -1012,20 +1018,7 @@ async fn walls(backend: Backend) {
     )
     .await;
     let b_pw = ok(&v)["createPathway"]["id"].as_str().unwrap().to_owned();
-    let b_open = create_edition(
-        &app,
-        &b,
-        json!({
-            "courseId": ml, "enrolmentMode": "SELF_ENROLMENT", "visibility": "WHOLE_TENANT",
-            "includedInSubscription": true,
-        }),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    set_modules(&app, &b, &b_open, json!([module(1, true, 60)])).await;
-    ok(&transition(&app, &b, &b.admin_token, "openEdition", &b_open).await);
+    let b_open = open_to_all(&app, &b, &ml).await;
 
     let before = snapshot(&app, &a).await;
     let b_before = snapshot(&app, &b).await;
