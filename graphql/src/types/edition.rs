@@ -394,12 +394,12 @@ impl PathwayGql {
 /// Pairs pathways with their editions and courses: a fixed number of statements for a page.
 pub async fn with_editions(tx: &TenantTx, pathways: Vec<Pathway>) -> ApiResult<Vec<PathwayGql>> {
     let ids = pathways::editions_of(&pathways);
-    let loaded = editions::many(tx, &ids, editions::Parts::ALL).await?;
-    let views: HashMap<EditionId, EditionGql> = with_courses(tx, loaded.into_values().collect())
-        .await?
-        .into_iter()
-        .map(|e| (e.edition.id, e))
-        .collect();
+    let views: HashMap<EditionId, EditionGql> =
+        editions::many_with_courses(tx, &ids, editions::Parts::ALL, true)
+            .await?
+            .into_iter()
+            .map(|(id, (edition, course))| (id, EditionGql { edition, course }))
+            .collect();
     Ok(pathways
         .into_iter()
         .map(|pathway| {

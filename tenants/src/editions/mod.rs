@@ -22,7 +22,7 @@ use sea_orm::{
 
 use crate::catalogue::{self, Course, CourseStatus};
 use crate::kernel::page::{Page, PageRequest, fetch};
-use crate::values::name;
+use crate::values::{long_text, name};
 use crate::{
     CourseId, EditionId, Error, ModuleId, OrganisationId, PersonId, Principal, Result, TenantTx,
 };
@@ -383,26 +383,7 @@ fn title(raw: Option<String>) -> Result<Option<String>> {
 
 /// Free text over several lines: trimmed, empty means "use the course's".
 fn description(raw: Option<String>) -> Result<Option<String>> {
-    let Some(s) = raw else { return Ok(None) };
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    if s.chars().count() > MAX_DESCRIPTION {
-        return Err(Error::invalid(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION} characters"),
-        ));
-    }
-    if s.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(Error::invalid(
-            "description",
-            "must not contain control characters",
-        ));
-    }
-    Ok(Some(s.to_owned()))
+    long_text("description", raw, MAX_DESCRIPTION)
 }
 
 fn capacity(c: Option<i32>) -> Result<Option<i32>> {
@@ -649,30 +630,9 @@ pub async fn load(tx: &TenantTx, id: EditionId) -> Result<Edition> {
         .ok_or_else(|| Error::Internal("edition vanished while loading".into()))
 }
 
-/// Editions of this tenant by id, without access checks, with the related rows `parts` asks
-/// for: one statement, and one more for each part; unknown ids are simply absent.
-pub async fn many(
-    tx: &TenantTx,
-    ids: &[EditionId],
-    parts: Parts,
-) -> Result<HashMap<EditionId, Edition>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = tx
-        .select::<edition::Entity>()
-        .filter(edition::Column::Id.is_in(ids.iter().map(|i| i.uuid())))
-        .all(&tx.tx)
-        .await?;
-    Ok(hydrate_parts(tx, rows, parts)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect())
-}
-
-/// Editions by id with their courses, read together in one statement (plus one per part and
-/// one for the courses' skills when asked), for pages that show both; unknown ids are absent.
+/// Editions of this tenant by id with their courses, without access checks, read together in
+/// one statement (plus one per part and one for the courses' skills when asked); unknown ids are
+/// simply absent.
 pub async fn many_with_courses(
     tx: &TenantTx,
     ids: &[EditionId],

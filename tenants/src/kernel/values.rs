@@ -178,6 +178,28 @@ pub fn name(field: &'static str, raw: &str, max: usize) -> Result<String> {
     Ok(s.to_owned())
 }
 
+/// Free text over several lines (a description): trimmed, at most `max` characters, no control
+/// characters but line breaks and tabs. Missing or blank is `None`.
+pub fn long_text(field: &'static str, raw: Option<String>, max: usize) -> Result<Option<String>> {
+    let Some(s) = raw else { return Ok(None) };
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    Ok(Some(s.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, Set};
 
 use crate::editions::{EditionStatus, entity::edition};
 use crate::kernel::page::{Page, PageRequest, fetch};
-use crate::values::name;
+use crate::values::{long_text, name};
 use crate::{EditionId, Error, PathwayId, Principal, Result, TenantTx};
 
 use entity::{pathway, step};
@@ -52,27 +52,9 @@ fn require_admin(who: &Principal) -> Result<()> {
     }
 }
 
+/// Free text over several lines; empty means none.
 fn description(raw: Option<String>) -> Result<Option<String>> {
-    let Some(s) = raw else { return Ok(None) };
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    if s.chars().count() > MAX_DESCRIPTION {
-        return Err(Error::invalid(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION} characters"),
-        ));
-    }
-    if s.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(Error::invalid(
-            "description",
-            "must not contain control characters",
-        ));
-    }
-    Ok(Some(s.to_owned()))
+    long_text("description", raw, MAX_DESCRIPTION)
 }
 
 /// Adds the ordered edition ids to a batch of pathway rows, in one statement.
