@@ -163,14 +163,21 @@ async fn page_of(
             .await?
             .map(Enrolment::from));
     }
-    let q = q
-        .column_as(Expr::cust(REQUIRED_TOTAL), "required_total")
-        .column_as(Expr::cust(REQUIRED_DONE), "required_done");
-    Ok(
-        fetch_as::<_, WithProgress, _>(q, enrolment::Column::Id, page, &tx.tx)
-            .await?
-            .map(|w| w.0),
+    Ok(fetch_as::<_, WithProgress, _>(
+        with_progress_columns(q),
+        enrolment::Column::Id,
+        page,
+        &tx.tx,
     )
+    .await?
+    .map(|w| w.0))
+}
+
+fn with_progress_columns(
+    q: sea_orm::Select<enrolment::Entity>,
+) -> sea_orm::Select<enrolment::Entity> {
+    q.column_as(Expr::cust(REQUIRED_TOTAL), "required_total")
+        .column_as(Expr::cust(REQUIRED_DONE), "required_done")
 }
 
 /// Who HR enrols: a person of the space, or an email (a new person is created and invited).
@@ -667,44 +674,24 @@ impl Progress {
     }
 }
 
-/// Progress of a page of enrolments in one statement, whatever the page size: required current
-/// modules of each enrolment's edition, and how many of them it has completed.
+/// Progress of enrolments read without it (one returned by a mutation), in one statement.
 pub async fn progress(
     tx: &TenantTx,
-    page: &[Enrolment],
+    enrolments: &[Enrolment],
 ) -> Result<std::collections::HashMap<EnrolmentId, Progress>> {
-    let mut out = std::collections::HashMap::new();
-    if page.is_empty() {
-        return Ok(out);
+    if enrolments.is_empty() {
+        return Ok(std::collections::HashMap::new());
     }
-    let placeholders: Vec<String> = (0..page.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "SELECT e.id AS id, COUNT(m.id) AS total, COUNT(p.id) AS done \
-         FROM enrolments e \
-         JOIN edition_modules m ON m.tenant_id = e.tenant_id AND m.edition_id = e.edition_id \
-         AND m.required AND m.retired_at IS NULL \
-         LEFT JOIN module_progress p ON p.tenant_id = e.tenant_id AND p.enrolment_id = e.id \
-         AND p.module_id = m.id AND p.completed_at IS NOT NULL \
-         WHERE e.tenant_id = $1 AND e.id IN ({}) GROUP BY e.id",
-        placeholders.join(", ")
-    );
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(page.len() + 1);
-    values.push(tx.tenant_uuid().into());
-    values.extend(page.iter().map(|e| e.id.uuid().into()));
-    for r in tx.raw_all(&sql, values).await? {
-        out.insert(
-            EnrolmentId::from_uuid(r.try_get("", "id")?),
-            Progress {
-                required_done: r.try_get("", "done")?,
-                required_total: r.try_get("", "total")?,
-            },
-        );
-    }
-    // An edition without required modules has no row: 0 of 0.
-    for e in page {
-        out.entry(e.id).or_default();
-    }
-    Ok(out)
+    let q = tx
+        .select::<enrolment::Entity>()
+        .filter(enrolment::Column::Id.is_in(enrolments.iter().map(|e| e.id.uuid())));
+    Ok(with_progress_columns(q)
+        .into_model::<WithProgress>()
+        .all(&tx.tx)
+        .await?
+        .into_iter()
+        .filter_map(|w| w.0.progress.map(|p| (w.0.id, p)))
+        .collect())
 }
 
 /// A person's enrolments, for themselves or for whoever may see them (HR, managers), oldest first.

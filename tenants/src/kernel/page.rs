@@ -73,12 +73,7 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let q = match page.after {
-        Some(after) => q.filter(id.gt(after)),
-        None => q,
-    };
-    let rows = q.order_by_asc(id).limit(page.first + 1).all(conn).await?;
-    Ok(Page::from_overfetch(rows, page))
+    fetch_as::<E, E::Model, C>(q, id, page, conn).await
 }
 
 /// As `fetch`, decoding each row as `M`: for pages that select computed columns beside the
