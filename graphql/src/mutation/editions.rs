@@ -234,41 +234,17 @@ impl EditionMutation {
 
     /// Tenant admins: opens a draft or closed edition; it needs a required module.
     async fn open_edition(&self, ctx: &Context<'_>, id: ID) -> ApiResult<EditionGql> {
-        let scope = crate::scope::of(ctx);
-        let who = scope.require_person()?;
-        let id: EditionId = parse_id("id", &id)?;
-        scope
-            .atomic(async |tx| {
-                let e = editions::open(tx, who, id).await?;
-                edition_gql(tx, e).await
-            })
-            .await
+        transition(ctx, &id, Transition::Open).await
     }
 
     /// Tenant admins: closes an open edition to new enrolments (it can be reopened).
     async fn close_edition(&self, ctx: &Context<'_>, id: ID) -> ApiResult<EditionGql> {
-        let scope = crate::scope::of(ctx);
-        let who = scope.require_person()?;
-        let id: EditionId = parse_id("id", &id)?;
-        scope
-            .atomic(async |tx| {
-                let e = editions::close(tx, who, id).await?;
-                edition_gql(tx, e).await
-            })
-            .await
+        transition(ctx, &id, Transition::Close).await
     }
 
     /// Tenant admins: archives a draft or closed edition, for good.
     async fn archive_edition(&self, ctx: &Context<'_>, id: ID) -> ApiResult<EditionGql> {
-        let scope = crate::scope::of(ctx);
-        let who = scope.require_person()?;
-        let id: EditionId = parse_id("id", &id)?;
-        scope
-            .atomic(async |tx| {
-                let e = editions::archive(tx, who, id).await?;
-                edition_gql(tx, e).await
-            })
-            .await
+        transition(ctx, &id, Transition::Archive).await
     }
 
     /// Tenant admins: a new pathway over the space's editions, in order.
@@ -332,4 +308,28 @@ impl EditionMutation {
             })
             .await
     }
+}
+
+#[derive(Clone, Copy)]
+enum Transition {
+    Open,
+    Close,
+    Archive,
+}
+
+/// One status change of an edition, in its own savepoint.
+async fn transition(ctx: &Context<'_>, id: &ID, to: Transition) -> ApiResult<EditionGql> {
+    let scope = crate::scope::of(ctx);
+    let who = scope.require_person()?;
+    let id: EditionId = parse_id("id", id)?;
+    scope
+        .atomic(async |tx| {
+            let e = match to {
+                Transition::Open => editions::open(tx, who, id).await?,
+                Transition::Close => editions::close(tx, who, id).await?,
+                Transition::Archive => editions::archive(tx, who, id).await?,
+            };
+            edition_gql(tx, e).await
+        })
+        .await
 }
