@@ -37,7 +37,6 @@
 //! - `BENCH_DB_CONNECTIONS`: pool size of the server and of the hand-written handler (default:
 //!   the harness's, 8).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -54,6 +53,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use spaces_tenants::auth::tokens::{Bearer, Keys, unix_now};
 use spaces_tenants::{PersonId, TenantId};
+use spaces_tests::bench::{env_number, ms, percentile, report_path};
 use spaces_tests::{Backend, TestApp};
 use tokio::task::JoinSet;
 
@@ -110,17 +110,6 @@ struct Settings {
     rounds: usize,
     max_in_flight: usize,
     db_connections: Option<u32>,
-}
-
-fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| anyhow!("{name}={v:?} is not a number")),
-        _ => Ok(None),
-    }
 }
 
 impl Settings {
@@ -676,14 +665,6 @@ struct Latency {
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn latency(mut lat: Vec<u32>) -> Latency {
     lat.sort_unstable();
     Latency {
@@ -701,10 +682,6 @@ fn latency(mut lat: Vec<u32>) -> Latency {
 
 fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
-}
-
-fn ms(us: u32) -> f64 {
-    f64::from(us) / 1000.0
 }
 
 struct Step {
@@ -1036,18 +1013,6 @@ async fn saturation(load: &Load, t: &Target, s: &Settings) -> anyhow::Result<Sat
 }
 
 // ---------------------------------------------------------------------------------------------
-
-fn out_path() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .map(|root| root.join("target"))
-                .unwrap_or_else(|| PathBuf::from("target"))
-        })
-        .join("bench-dashboard.json")
-}
 
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -1392,7 +1357,7 @@ async fn main() -> anyhow::Result<()> {
             .map(Step::json)
             .collect::<Vec<_>>(),
     });
-    let path = out_path();
+    let path = report_path("bench-dashboard.json");
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -14,7 +14,6 @@
 //! - `BENCH_CONCURRENCY`: concurrent workers (default 32).
 //! - `BENCH_DB_CONNECTIONS`: the server's PostgreSQL pool size (default: the harness's).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -22,6 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 use spaces_tests::app::ok;
+use spaces_tests::bench::{env_number, ms, percentile, report_path};
 use spaces_tests::{Backend, TestApp, fixtures};
 
 const TENANTS: usize = 4;
@@ -68,17 +68,6 @@ struct Settings {
     warmup_secs: f64,
     concurrency: usize,
     db_connections: Option<u32>,
-}
-
-fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a number")),
-        _ => Ok(None),
-    }
 }
 
 impl Settings {
@@ -244,30 +233,6 @@ async fn run_phase(
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn out_path() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .map(|root| root.join("target"))
-                .unwrap_or_else(|| PathBuf::from("target"))
-        })
-        .join("bench-viewer.json")
-}
-
-fn ms(us: u32) -> f64 {
-    f64::from(us) / 1000.0
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
@@ -412,7 +377,7 @@ async fn main() -> anyhow::Result<()> {
         "requests_per_sec": rps,
         "latency_us": { "mean": mean_us, "p50": p50, "p90": p90, "p99": p99, "max": max },
     });
-    let path = out_path();
+    let path = report_path("bench-viewer.json");
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod app;
+pub mod bench;
 pub mod fixtures;
 pub mod pg;
 pub mod redis_server;
