@@ -481,7 +481,13 @@ pub async fn self_enrol(tx: &TenantTx, who: &Principal, edition: EditionId) -> R
     .await
 }
 
-async fn load_managed(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<enrolment::Model> {
+/// An enrolment the caller may see (their own, or of someone in a subtree they read), with the
+/// person's organisation, which the callers check rights on.
+async fn load_managed(
+    tx: &TenantTx,
+    who: &Principal,
+    id: EnrolmentId,
+) -> Result<(enrolment::Model, organisations::Organisation)> {
     let m = tx
         .select::<enrolment::Entity>()
         .filter(enrolment::Column::Id.eq(id.uuid()))
@@ -494,7 +500,7 @@ async fn load_managed(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result
     let org = organisations::load(tx, person).await?;
     let mine = who.person().is_some_and(|(_, p)| p.uuid() == m.person_id);
     if mine || who.may(Need::Read, &org.path) {
-        Ok(m)
+        Ok((m, org))
     } else {
         Err(Error::NotFound)
     }
@@ -523,14 +529,7 @@ pub async fn decide(
     id: EnrolmentId,
     approve: bool,
 ) -> Result<Enrolment> {
-    let m = load_managed(tx, who, id).await?;
-    let org = organisations::load(
-        tx,
-        people::home_organisation(tx, PersonId::from_uuid(m.person_id))
-            .await?
-            .ok_or(Error::NotFound)?,
-    )
-    .await?;
+    let (m, org) = load_managed(tx, who, id).await?;
     if !who.may(Need::Manage, &org.path) {
         return Err(Error::Forbidden(
             "deciding needs an admin role on the person's organisation",
@@ -560,21 +559,12 @@ pub async fn decide(
 
 /// The learner or their HR withdraws; the enrolment and its history stay.
 pub async fn withdraw(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enrolment> {
-    let m = load_managed(tx, who, id).await?;
+    let (m, org) = load_managed(tx, who, id).await?;
     let mine = who.person().is_some_and(|(_, p)| p.uuid() == m.person_id);
-    if !mine {
-        let org = organisations::load(
-            tx,
-            people::home_organisation(tx, PersonId::from_uuid(m.person_id))
-                .await?
-                .ok_or(Error::NotFound)?,
-        )
-        .await?;
-        if !who.may(Need::Manage, &org.path) {
-            return Err(Error::Forbidden(
-                "withdrawing someone needs an admin role on their organisation",
-            ));
-        }
+    if !mine && !who.may(Need::Manage, &org.path) {
+        return Err(Error::Forbidden(
+            "withdrawing someone needs an admin role on their organisation",
+        ));
     }
     match EnrolmentStatus::from_db(&m.status) {
         EnrolmentStatus::Active | EnrolmentStatus::PendingApproval => {
@@ -596,7 +586,7 @@ pub async fn withdraw(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result
 
 /// One enrolment the caller may see (their own, or in a subtree they read).
 pub async fn get(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enrolment> {
-    Ok(load_managed(tx, who, id).await?.into())
+    Ok(load_managed(tx, who, id).await?.0.into())
 }
 
 /// The caller's own enrolments, oldest first.
