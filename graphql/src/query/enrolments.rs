@@ -2,12 +2,13 @@
 
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object};
-use spaces_tenants::kernel::page::{Page, PageRequest};
+use spaces_tenants::kernel::page::PageRequest;
 use spaces_tenants::{EditionId, EnrolmentId, OrganisationId, enrolments};
 
 use crate::error::{ApiResult, parse_id};
-use crate::types::connection;
-use crate::types::enrolment::{EnrolmentGql, EnrolmentStatusGql, Wants, hydrate};
+use crate::types::enrolment::{
+    EnrolmentGql, EnrolmentStatusGql, Wants, enrolment_connection, hydrate,
+};
 
 #[derive(Default)]
 pub struct EnrolmentQuery;
@@ -28,15 +29,7 @@ impl EnrolmentQuery {
         let tx = scope.tx().await?;
         let wants = Wants::of_connection(ctx);
         let p = enrolments::mine(&tx, who, page, wants.progress).await?;
-        let items = hydrate(&tx, p.items, wants).await?;
-        Ok(connection(
-            Page {
-                items,
-                has_next_page: p.has_next_page,
-            },
-            |e| e.enrolment.id.uuid(),
-            page.after.is_some(),
-        ))
+        enrolment_connection(&tx, p, wants, page).await
     }
 
     /// An edition's enrolments among the people the caller follows (HR, managers, admins).
@@ -72,15 +65,7 @@ impl EnrolmentQuery {
             wants.progress,
         )
         .await?;
-        let items = hydrate(&tx, p.items, wants).await?;
-        Ok(connection(
-            Page {
-                items,
-                has_next_page: p.has_next_page,
-            },
-            |e| e.enrolment.id.uuid(),
-            page.after.is_some(),
-        ))
+        enrolment_connection(&tx, p, wants, page).await
     }
 
     /// One enrolment: the caller's own, or one of a person they follow.

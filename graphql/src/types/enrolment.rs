@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Enum, ID, Object, SimpleObject};
 use spaces_tenants::enrolments::{self, Enrolment, EnrolmentStatus, Progress, Source};
+use spaces_tenants::kernel::page::{Page, PageRequest};
 use spaces_tenants::{TenantTx, editions, people};
 
 use super::edition::EditionGql;
@@ -209,4 +211,23 @@ pub async fn hydrate(
             }
         })
         .collect())
+}
+
+/// A page of enrolments as a connection, with the parts the query selects loaded.
+pub async fn enrolment_connection(
+    tx: &TenantTx,
+    p: Page<Enrolment>,
+    wants: Wants,
+    req: PageRequest,
+) -> ApiResult<Connection<String, EnrolmentGql, EmptyFields, EmptyFields>> {
+    let has_next_page = p.has_next_page;
+    let items = hydrate(tx, p.items, wants).await?;
+    Ok(super::connection(
+        Page {
+            items,
+            has_next_page,
+        },
+        |e| e.enrolment.id.uuid(),
+        req.after.is_some(),
+    ))
 }

@@ -1,12 +1,12 @@
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use spaces_tenants::enrolments;
-use spaces_tenants::kernel::page::{Page, PageRequest};
+use spaces_tenants::kernel::page::PageRequest;
 use spaces_tenants::kernel::principal::Grant;
 use spaces_tenants::people::{self, Person, PersonStatus};
 use spaces_tenants::{Role, organisations};
 
-use super::enrolment::{EnrolmentGql, EnrolmentStatusGql, Wants, hydrate};
+use super::enrolment::{EnrolmentGql, EnrolmentStatusGql, Wants, enrolment_connection};
 use super::organisation::OrganisationGql;
 use crate::error::ApiResult;
 
@@ -141,15 +141,7 @@ impl PersonGql {
             wants.progress,
         )
         .await?;
-        let items = hydrate(&tx, p.items, wants).await?;
-        Ok(crate::types::connection(
-            Page {
-                items,
-                has_next_page: p.has_next_page,
-            },
-            |e| e.enrolment.id.uuid(),
-            page.after.is_some(),
-        ))
+        enrolment_connection(&tx, p, wants, page).await
     }
 
     /// Roles held, each on an organisation.
