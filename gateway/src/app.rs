@@ -16,12 +16,13 @@ use spaces_tenants::auth::tokens::Keys;
 use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::limiter::{MemoryLimiter, RedisLimiter};
 use crate::metrics::Metrics;
-use crate::{mailer, routes};
+use crate::{graphiql, mailer, routes};
 
 /// How long a space read to route a request is reused. A change made through this process shows
 /// at once; one made through another process serving the same database, within this.
@@ -42,7 +43,10 @@ pub struct App {
 
 /// Runs the migrations as the database owner (on SQLite, the one connection there is).
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    let db = Db::connect(url, 2)
+    // Quiet: sea-orm-migration runs CREATE TABLE IF NOT EXISTS on every run, and PostgreSQL's
+    // notice about the existing table ("relation seaql_migrations already exists") would be
+    // logged at INFO by every command.
+    let db = Db::connect_quiet(url, 2)
         .await
         .context("connecting to the database to migrate")?;
     spaces_migrations::Migrator::up(db.connection(), None)
@@ -169,7 +173,11 @@ impl App {
         let state = self.state.clone();
         let x_request_id = HeaderName::from_static("x-request-id");
         let mut router = Router::new()
-            .route("/graphql", get(routes::graphiql).post(routes::graphql))
+            .route("/graphql", get(routes::graphql_get).post(routes::graphql))
+            .route(
+                &format!("{}/{{file}}", graphiql::PREFIX),
+                get(graphiql::asset),
+            )
             .route("/healthz", get(routes::healthz))
             .route("/readyz", get(routes::readyz))
             .route("/metrics", get(routes::metrics))
@@ -202,9 +210,20 @@ impl App {
             // One line per request at INFO, carrying the span's request id and tenant.
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+            // Times the response, body reading included; a WebSocket, once upgraded, lives on
+            // outside it.
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                state.config.request_timeout,
+            ))
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    ///
+    /// Connections are capped (`SPACES_MAX_CONNECTIONS`; further ones wait in the kernel's
+    /// backlog) and a client must send its headers within `SPACES_HEADER_READ_TIMEOUT_SECS`
+    /// (idle keep-alive connections included), so clients that dribble bytes hold a slot only
+    /// that long and cannot starve the others.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -212,13 +231,65 @@ impl App {
     ) -> anyhow::Result<()> {
         let worker = mailer::spawn_outbox_worker(self.state.clone());
         let router = self.router();
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+        let config = &self.state.config;
+        let slots = config.max_connections;
+        let permits = Arc::new(tokio::sync::Semaphore::new(slots));
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(config.header_read_timeout);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                p = permits.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let (stream, peer) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: pause rather than spin.
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let router = router.clone();
+            let service = hyper::service::service_fn(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    tower::Service::call(&mut router.clone(), req)
+                },
+            );
+            let conn = http
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    _ = stop.changed() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+                drop(permit);
+            });
+        }
+        drop(listener);
+        let _ = stop_tx.send(true);
+        // Every connection holds a permit until it ends: having them all back means done.
+        let _ = permits
+            .acquire_many(u32::try_from(slots).unwrap_or(u32::MAX))
+            .await;
         worker.abort();
         Ok(())
     }
