@@ -218,12 +218,8 @@ impl App {
             ))
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
-    ///
-    /// Connections are capped (`SPACES_MAX_CONNECTIONS`; further ones wait in the kernel's
-    /// backlog) and a client must send its headers within `SPACES_HEADER_READ_TIMEOUT_SECS`
-    /// (idle keep-alive connections included), so clients that dribble bytes hold a slot only
-    /// that long and cannot starve the others.
+    /// Serves until `shutdown` resolves, then finishes the requests in flight. Connections are
+    /// capped and slow clients cannot hold them (see [`crate::server`]).
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -231,65 +227,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let worker = mailer::spawn_outbox_worker(self.state.clone());
         let router = self.router();
-        let config = &self.state.config;
-        let slots = config.max_connections;
-        let permits = Arc::new(tokio::sync::Semaphore::new(slots));
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(config.header_read_timeout);
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::pin!(shutdown);
-        loop {
-            let permit = tokio::select! {
-                () = &mut shutdown => break,
-                p = permits.clone().acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-            };
-            let (stream, peer) = tokio::select! {
-                () = &mut shutdown => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // Out of file descriptors and the like: pause rather than spin.
-                        tracing::warn!(error = %e, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = stream.set_nodelay(true);
-            let router = router.clone();
-            let service = hyper::service::service_fn(
-                move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    req.extensions_mut()
-                        .insert(axum::extract::ConnectInfo(peer));
-                    tower::Service::call(&mut router.clone(), req)
-                },
-            );
-            let conn = http
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .with_upgrades();
-            let mut stop = stop_rx.clone();
-            tokio::spawn(async move {
-                tokio::pin!(conn);
-                tokio::select! {
-                    _ = conn.as_mut() => {}
-                    _ = stop.changed() => {
-                        conn.as_mut().graceful_shutdown();
-                        let _ = conn.await;
-                    }
-                }
-                drop(permit);
-            });
-        }
-        drop(listener);
-        let _ = stop_tx.send(true);
-        // Every connection holds a permit until it ends: having them all back means done.
-        let _ = permits
-            .acquire_many(u32::try_from(slots).unwrap_or(u32::MAX))
-            .await;
+        crate::server::serve(listener, router, &self.state.config, shutdown).await;
         worker.abort();
         Ok(())
     }

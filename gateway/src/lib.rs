@@ -13,6 +13,7 @@ pub mod mailer;
 pub mod metrics;
 pub mod resolve;
 pub mod routes;
+pub mod server;
 pub mod telemetry;
 pub mod upload;
 

@@ -187,6 +187,16 @@ pub async fn graphql(
         }
     };
     let (requests, is_batch) = match batch {
+        // A body without `query` (a typo, say) is not a GraphQL request at all.
+        BatchRequest::Single(r) if r.query.trim().is_empty() => {
+            return refuse(
+                &state,
+                media,
+                &rid,
+                started,
+                Refusal::bad_request("query: the body needs a query"),
+            );
+        }
         BatchRequest::Single(r) => (vec![r], false),
         BatchRequest::Batch(rs) if rs.len() > MAX_BATCH || rs.is_empty() => {
             return refuse(
