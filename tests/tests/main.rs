@@ -11,6 +11,7 @@ mod http;
 mod import;
 mod limits;
 mod mail;
+mod operate;
 mod ops;
 mod outage;
 mod rls;
