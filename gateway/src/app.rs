@@ -16,12 +16,13 @@ use spaces_tenants::auth::tokens::Keys;
 use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::limiter::{MemoryLimiter, RedisLimiter};
 use crate::metrics::Metrics;
-use crate::{mailer, routes};
+use crate::{graphiql, mailer, routes};
 
 /// How long a space read to route a request is reused. A change made through this process shows
 /// at once; one made through another process serving the same database, within this.
@@ -42,7 +43,10 @@ pub struct App {
 
 /// Runs the migrations as the database owner (on SQLite, the one connection there is).
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    let db = Db::connect(url, 2)
+    // Quiet: sea-orm-migration runs CREATE TABLE IF NOT EXISTS on every run, and PostgreSQL's
+    // notice about the existing table ("relation seaql_migrations already exists") would be
+    // logged at INFO by every command.
+    let db = Db::connect_quiet(url, 2)
         .await
         .context("connecting to the database to migrate")?;
     spaces_migrations::Migrator::up(db.connection(), None)
@@ -169,7 +173,11 @@ impl App {
         let state = self.state.clone();
         let x_request_id = HeaderName::from_static("x-request-id");
         let mut router = Router::new()
-            .route("/graphql", get(routes::graphiql).post(routes::graphql))
+            .route("/graphql", get(routes::graphql_get).post(routes::graphql))
+            .route(
+                &format!("{}/{{file}}", graphiql::PREFIX),
+                get(graphiql::asset),
+            )
             .route("/healthz", get(routes::healthz))
             .route("/readyz", get(routes::readyz))
             .route("/metrics", get(routes::metrics))
@@ -202,9 +210,16 @@ impl App {
             // One line per request at INFO, carrying the span's request id and tenant.
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)))
             .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+            // Times the response, body reading included; a WebSocket, once upgraded, lives on
+            // outside it.
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                state.config.request_timeout,
+            ))
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    /// Serves until `shutdown` resolves, then finishes the requests in flight. Connections are
+    /// capped and slow clients cannot hold them (see [`crate::server`]).
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -212,13 +227,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let worker = mailer::spawn_outbox_worker(self.state.clone());
         let router = self.router();
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+        crate::server::serve(listener, router, &self.state.config, shutdown).await;
         worker.abort();
         Ok(())
     }

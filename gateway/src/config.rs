@@ -27,6 +27,15 @@ pub struct Config {
     pub smtp_from: String,
     pub trust_forwarded_for: bool,
     pub outbox_interval: Duration,
+    // HTTP: the tenant header and connection limits (see README, HTTP).
+    /// Whether `X-Tenant` may address a space (local use); production addresses by `Host`.
+    pub tenant_header: bool,
+    /// Connections served at once; further ones wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// A client must send a request's headers within this, or the connection is closed.
+    pub header_read_timeout: Duration,
+    /// A request (body included) must be answered within this, or it gets 408.
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -97,7 +106,7 @@ impl Config {
         if access_token_ttl.as_secs() < 60 || access_token_ttl.as_secs() > 3600 {
             bail!("SPACES_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
         }
-        Ok(Self {
+        let config = Self {
             addr: var("SPACES_ADDR")
                 .unwrap_or_else(|| "127.0.0.1:8080".into())
                 .parse()
@@ -138,7 +147,24 @@ impl Config {
                     .context("SPACES_OUTBOX_INTERVAL_MS")?
                     .unwrap_or(2000),
             ),
-        })
+            tenant_header: flag(&var, "SPACES_TENANT_HEADER", true)?,
+            max_connections: var("SPACES_MAX_CONNECTIONS")
+                .map(|v| v.trim().parse())
+                .transpose()
+                .context("SPACES_MAX_CONNECTIONS must be a number")?
+                .unwrap_or(1024),
+            header_read_timeout: secs(&var, "SPACES_HEADER_READ_TIMEOUT_SECS", 10)?,
+            request_timeout: secs(&var, "SPACES_REQUEST_TIMEOUT_SECS", 30)?,
+        };
+        if config.max_connections == 0
+            || config.header_read_timeout.is_zero()
+            || config.request_timeout.is_zero()
+        {
+            bail!(
+                "SPACES_MAX_CONNECTIONS, SPACES_HEADER_READ_TIMEOUT_SECS and SPACES_REQUEST_TIMEOUT_SECS must be above 0"
+            );
+        }
+        Ok(config)
     }
 
     pub fn is_sqlite(&self) -> bool {

@@ -6,12 +6,16 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod graphiql;
+pub mod graphql_http;
 pub mod limiter;
 pub mod mailer;
 pub mod metrics;
 pub mod resolve;
 pub mod routes;
+pub mod server;
 pub mod telemetry;
+pub mod upload;
 
 pub use app::App;
 pub use config::Config;

@@ -1,6 +1,7 @@
-//! Which space a request is addressed to: `X-Tenant: <slug>` (local use), else the `Host`:
-//! `<slug>.<base domain>` or a custom domain. The base domain itself, `localhost` and bare
-//! addresses address no space (the platform).
+//! Which space a request is addressed to: the `Host` (`<slug>.<base domain>` or a custom domain),
+//! or for local use an `X-Tenant: <slug>` header (unless `SPACES_TENANT_HEADER=false`). The base
+//! domain itself, `localhost` and bare addresses address no space (the platform). A `Host` that
+//! names one space and an `X-Tenant` that names another is refused: which one was meant?
 
 use axum::http::HeaderMap;
 use spaces_graphql::Deps;
@@ -13,15 +14,49 @@ pub enum Addressed {
     Unknown(String),
 }
 
+/// Resolves with the tenant header honoured (the default setting).
 pub async fn resolve(deps: &Deps, headers: &HeaderMap) -> Result<Addressed> {
-    let (db, base_domain, spaces) = (&deps.db, deps.base_domain.as_str(), &deps.spaces);
-    if let Some(slug) = headers.get("x-tenant").and_then(|v| v.to_str().ok()) {
-        let slug = slug.trim().to_ascii_lowercase();
-        return Ok(match spaces.by_slug(db, &slug).await? {
-            Some(s) => Addressed::Space(s),
-            None => Addressed::Unknown(slug),
+    resolve_with(deps, headers, true).await
+}
+
+/// Resolves the request's space; `tenant_header` is `SPACES_TENANT_HEADER` (when false,
+/// `X-Tenant` is ignored).
+pub async fn resolve_with(
+    deps: &Deps,
+    headers: &HeaderMap,
+    tenant_header: bool,
+) -> Result<Addressed> {
+    let by_host = resolve_host(deps, headers).await?;
+    let header = tenant_header
+        .then(|| headers.get("x-tenant"))
+        .flatten()
+        .map(|v| {
+            v.to_str()
+                .map(|s| s.trim().to_ascii_lowercase())
+                .unwrap_or_default()
         });
+    let Some(slug) = header else {
+        return Ok(by_host);
+    };
+    let by_header = match deps.spaces.by_slug(&deps.db, &slug).await? {
+        Some(s) => Addressed::Space(s),
+        None => Addressed::Unknown(slug),
+    };
+    match (&by_host, &by_header) {
+        (Addressed::Space(h), Addressed::Space(x)) if h.id == x.id => Ok(by_header),
+        (Addressed::Space(h), _) => Err(spaces_tenants::Error::refused(
+            "TENANT_MISMATCH",
+            format!(
+                "the Host names the space {:?} and X-Tenant another; send one or make them agree",
+                h.slug
+            ),
+        )),
+        _ => Ok(by_header),
     }
+}
+
+async fn resolve_host(deps: &Deps, headers: &HeaderMap) -> Result<Addressed> {
+    let (db, base_domain, spaces) = (&deps.db, deps.base_domain.as_str(), &deps.spaces);
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|v| v.to_str().ok())

@@ -1,28 +1,21 @@
-//! HTTP handlers: `/graphql`, health, readiness, metrics, JWKS.
+//! HTTP handlers: `/graphql` (GraphQL over HTTP), health, readiness, metrics, JWKS.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::{BatchRequest, BatchResponse, Response};
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse};
-use spaces_graphql::limits::{
-    MAX_BATCH, MAX_BODY_BYTES, MAX_UPLOAD_BYTES, classify, error_response,
-};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::IntoResponse;
+use spaces_graphql::limits::{MAX_BATCH, MAX_BODY_BYTES, classify, error_response};
 use spaces_graphql::{ApiError, RequestScope};
 
 use crate::app::AppState;
-use crate::resolve::{Addressed, resolve};
-
-pub async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
-}
+use crate::graphql_http::{self as gh, Media, Refusal};
+use crate::resolve::{Addressed, resolve_with};
 
 fn json(status: StatusCode, body: &impl serde::Serialize) -> axum::response::Response {
     (
@@ -77,6 +70,59 @@ fn repeat(e: ApiError, n: usize) -> Vec<Response> {
     (0..n).map(|_| api_error_response(e.clone())).collect()
 }
 
+/// A request refused before any GraphQL ran, answered in the negotiated media type and counted.
+fn refuse(
+    state: &AppState,
+    media: Media,
+    rid: &str,
+    started: Instant,
+    r: Refusal,
+) -> axum::response::Response {
+    state
+        .metrics
+        .observe("-", r.code, started.elapsed().as_secs_f64());
+    gh::refusal(media, rid, r)
+}
+
+/// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation) from the query
+/// string, as the GraphQL-over-HTTP specification describes.
+pub async fn graphql_get(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let rid = request_id(&headers);
+    if gh::wants_html(&headers) {
+        return crate::graphiql::page().into_response();
+    }
+    let media = match gh::negotiate(&headers) {
+        Ok(m) => m,
+        Err(r) => return refuse(&state, Media::Json, &rid, started, r),
+    };
+    let request = match gh::request_from_query(&uri) {
+        Ok(r) => r,
+        Err(r) => return refuse(&state, media, &rid, started, r),
+    };
+    if let Err(r) = gh::refuse_mutation_over_get(&request) {
+        return refuse(&state, media, &rid, started, r);
+    }
+    run(
+        &state,
+        &headers,
+        peer,
+        media,
+        &rid,
+        started,
+        vec![request],
+        false,
+    )
+    .await
+}
+
+/// `POST /graphql`: a JSON body (one operation or a batch), or an upload for `importEnrolments`
+/// (GraphQL multipart request). Anything else is refused before the body is read.
 pub async fn graphql(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -85,73 +131,153 @@ pub async fn graphql(
 ) -> axum::response::Response {
     let started = Instant::now();
     let rid = request_id(&headers);
-    // Limits come first, before any work: the body is read only up to its limit.
-    // Uploads (the GraphQL multipart request spec) may carry a file of up to 10 MiB; every other
-    // request is JSON of at most 64 KiB. Either way the body is read only up to its limit.
+    let media = match gh::negotiate(&headers) {
+        Ok(m) => m,
+        Err(r) => return refuse(&state, Media::Json, &rid, started, r),
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let multipart = content_type.starts_with("multipart/form-data");
-    let limit = if multipart {
-        MAX_UPLOAD_BYTES + MAX_BODY_BYTES
-    } else {
-        MAX_BODY_BYTES
-    };
-    let Ok(bytes) = to_bytes(body, limit).await else {
-        let r = error_response(
-            "PAYLOAD_TOO_LARGE",
-            &format!("request body over {limit} bytes"),
+        .unwrap_or("");
+    match gh::essence(content_type).as_str() {
+        "application/json" => {}
+        "multipart/form-data" => {
+            return upload(
+                &state,
+                &headers,
+                peer,
+                media,
+                &rid,
+                started,
+                content_type,
+                body,
+            )
+            .await;
+        }
+        _ => {
+            return refuse(
+                &state,
+                media,
+                &rid,
+                started,
+                Refusal::unsupported_media_type(),
+            );
+        }
+    }
+    // The body is read only up to its limit.
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return refuse(
+            &state,
+            media,
+            &rid,
+            started,
+            Refusal::too_large(MAX_BODY_BYTES),
         );
-        state
-            .metrics
-            .observe("-", "PAYLOAD_TOO_LARGE", started.elapsed().as_secs_f64());
-        return json(StatusCode::PAYLOAD_TOO_LARGE, &with_request_id(r, &rid));
     };
-    let parsed = if multipart {
-        let opts = MultipartOptions::default()
-            .max_file_size(MAX_UPLOAD_BYTES)
-            .max_num_files(1);
-        receive_batch_body(
-            Some(content_type),
-            async_graphql::futures_util::io::Cursor::new(bytes.to_vec()),
-            opts,
-        )
-        .await
-        .map_err(|e| e.to_string())
-    } else {
-        serde_json::from_slice::<BatchRequest>(&bytes).map_err(|e| e.to_string())
-    };
-    let batch = match parsed {
+    let batch = match serde_json::from_slice::<BatchRequest>(&bytes) {
         Ok(b) => b,
         Err(e) => {
-            let lower = e.to_lowercase();
-            let (status, code) = if lower.contains("too large") || lower.contains("too many") {
-                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
-            } else {
-                (StatusCode::BAD_REQUEST, "BAD_REQUEST")
-            };
-            let r = error_response(code, &format!("the body is not a GraphQL request: {e}"));
-            return json(status, &with_request_id(r, &rid));
+            return refuse(
+                &state,
+                media,
+                &rid,
+                started,
+                Refusal::bad_request(format!("the body is not a GraphQL request: {e}")),
+            );
         }
     };
     let (requests, is_batch) = match batch {
+        // A body without `query` (a typo, say) is not a GraphQL request at all.
+        BatchRequest::Single(r) if r.query.trim().is_empty() => {
+            return refuse(
+                &state,
+                media,
+                &rid,
+                started,
+                Refusal::bad_request("query: the body needs a query"),
+            );
+        }
         BatchRequest::Single(r) => (vec![r], false),
         BatchRequest::Batch(rs) if rs.len() > MAX_BATCH || rs.is_empty() => {
-            let r = error_response(
-                "BATCH_TOO_LARGE",
-                &format!("a batch holds 1 to {MAX_BATCH} operations"),
+            return refuse(
+                &state,
+                media,
+                &rid,
+                started,
+                Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "BATCH_TOO_LARGE",
+                    format!("a batch holds 1 to {MAX_BATCH} operations"),
+                ),
             );
-            state
-                .metrics
-                .observe("-", "BATCH_TOO_LARGE", started.elapsed().as_secs_f64());
-            return json(StatusCode::BAD_REQUEST, &with_request_id(r, &rid));
         }
         BatchRequest::Batch(rs) => (rs, true),
     };
+    run(
+        &state, &headers, peer, media, &rid, started, requests, is_batch,
+    )
+    .await
+}
+
+/// An upload: only `importEnrolments`, only from a signed-in person of the addressed space, whose
+/// token is checked before a byte of the body is read.
+#[allow(clippy::too_many_arguments)]
+async fn upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    media: Media,
+    rid: &str,
+    started: Instant,
+    content_type: &str,
+    body: Body,
+) -> axum::response::Response {
+    let bearer = match gh::bearer(headers) {
+        Ok(b) => b,
+        Err(r) => return refuse(state, media, rid, started, r),
+    };
+    let tenant = match resolve_with(&state.deps, headers, state.config.tenant_header).await {
+        Ok(Addressed::Space(s)) => Some(s),
+        Ok(_) => None,
+        Err(e) => return refuse(state, media, rid, started, Refusal::from_api(e.into())),
+    };
+    if let Err(r) = crate::upload::check_token(&state.deps, tenant.as_ref(), bearer) {
+        return refuse(state, media, rid, started, r);
+    }
+    let request = match crate::upload::read(content_type, body).await {
+        Ok(r) => r,
+        Err(r) => return refuse(state, media, rid, started, r),
+    };
+    run(
+        state,
+        headers,
+        peer,
+        media,
+        rid,
+        started,
+        vec![request],
+        false,
+    )
+    .await
+}
+
+/// Runs the operations of one request in its scope and answers them.
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    media: Media,
+    rid: &str,
+    started: Instant,
+    requests: Vec<async_graphql::Request>,
+    is_batch: bool,
+) -> axum::response::Response {
     let asked = requests.first().and_then(|r| r.operation_name.clone());
-    let (responses, named) = execute(&state, &headers, Some(peer), requests).await;
+    let (responses, named) = match execute(state, headers, Some(peer), requests).await {
+        Ok(r) => r,
+        Err(r) => return refuse(state, media, rid, started, r),
+    };
     let op_name = asked.or(named).unwrap_or_else(|| "anonymous".into());
     let outcome = responses
         .iter()
@@ -169,15 +295,12 @@ pub async fn graphql(
         .observe(&op_name, &outcome, started.elapsed().as_secs_f64());
     let responses: Vec<Response> = responses
         .into_iter()
-        .map(|r| with_request_id(r, &rid))
+        .map(|r| with_request_id(r, rid))
         .collect();
     if is_batch {
-        json(StatusCode::OK, &BatchResponse::Batch(responses))
+        gh::answer_batch(media, BatchResponse::Batch(responses))
     } else {
-        json(
-            StatusCode::OK,
-            &responses.into_iter().next().unwrap_or_default(),
-        )
+        gh::answer(media, responses.into_iter().next().unwrap_or_default())
     }
 }
 
@@ -186,34 +309,34 @@ async fn execute(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
     requests: Vec<async_graphql::Request>,
-) -> (Vec<Response>, Option<String>) {
+) -> Result<(Vec<Response>, Option<String>), Refusal> {
     let span = tracing::Span::current();
     let n = requests.len();
-    let tenant = match resolve(&state.deps, headers).await {
+    // Header errors (two Authorization headers) refuse the request as a whole.
+    let bearer = gh::bearer(headers)?;
+    let tenant = match resolve_with(&state.deps, headers, state.config.tenant_header).await {
         Ok(Addressed::Space(s)) => Some(s),
         Ok(Addressed::Platform) => None,
         Ok(Addressed::Unknown(what)) => {
             let r = (0..n)
                 .map(|_| error_response("NOT_FOUND", &format!("no space is served at {what}")));
-            return (r.collect(), None);
+            return Ok((r.collect(), None));
         }
-        Err(e) => return (repeat(e.into(), n), None),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.code == "TENANT_MISMATCH" {
+                return Err(Refusal::from_api(e));
+            }
+            return Ok((repeat(e, n), None));
+        }
     };
     if let Some(t) = &tenant {
         span.record("tenant", tracing::field::display(t.id));
     }
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
     let client = client_address(state, headers, peer);
     let scope = match RequestScope::open(state.deps.clone(), tenant, bearer, client).await {
         Ok(s) => Arc::new(s),
-        Err(e) => return (repeat(e, n), None),
+        Err(e) => return Ok((repeat(e, n), None)),
     };
     let mut out = Vec::with_capacity(n);
     for req in requests {
@@ -224,10 +347,10 @@ async fn execute(
     // Every mutation already kept or undid its own writes in its savepoint, so what the
     // response reports as done is exactly what commits.
     if let Err(e) = scope.finish().await {
-        return (repeat(e, n), None);
+        return Ok((repeat(e, n), None));
     }
     let named = scope.operation.lock().ok().and_then(|g| g.clone());
-    (out, named)
+    Ok((out, named))
 }
 
 pub async fn healthz() -> &'static str {

@@ -48,6 +48,18 @@ impl ApiError {
         Self::new("NOT_FOUND", "not found")
     }
 
+    /// The service cannot answer just now (the database is unreachable); the HTTP layer adds a
+    /// `Retry-After` header.
+    pub fn unavailable(retry_after_secs: u64) -> Self {
+        Self {
+            code: "UNAVAILABLE",
+            message: format!("temporarily unavailable; retry in {retry_after_secs} s"),
+            field: None,
+            reason: None,
+            retry_after_secs: Some(retry_after_secs),
+        }
+    }
+
     pub fn internal() -> Self {
         Self::new("INTERNAL", "internal error")
     }
@@ -81,6 +93,12 @@ impl From<Error> for ApiError {
                 reason: None,
                 retry_after_secs: Some(retry_after_secs),
             },
+            Error::Unavailable { retry_after_secs } => ApiError::unavailable(retry_after_secs),
+            // Built directly (not through `From<DbErr>`) somewhere: still a passing outage.
+            Error::Db(e) if spaces_tenants::kernel::error::is_connection_error(&e) => {
+                tracing::warn!(error = %e, "database unreachable");
+                ApiError::unavailable(spaces_tenants::kernel::error::DB_RETRY_AFTER_SECS)
+            }
             e @ (Error::Db(_) | Error::Internal(_)) => {
                 let mut chain = e.to_string();
                 let mut src = std::error::Error::source(&e);

@@ -16,8 +16,13 @@ pub use scope::{Deps, RequestScope};
 
 pub type SpacesSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
-/// Maximum nesting of a query.
+/// Maximum nesting of a query (checked in [`limits`], outside introspection).
 pub const MAX_DEPTH: usize = 12;
+/// Maximum nesting inside `__schema` and `__type`: the standard introspection queries of
+/// GraphiQL 4, graphql-js 16 and graphql-core 3.3 reach 15 (their `TypeRef` fragment nests
+/// `ofType` nine times). What makes introspection costly, nesting the lists of types and fields
+/// in each other, has its own rule in [`limits`].
+pub const MAX_INTROSPECTION_DEPTH: usize = 15;
 /// Complexity budget: each field costs 1, a connection costs `first` times its node.
 pub const MAX_COMPLEXITY: usize = 2_000;
 
@@ -27,7 +32,8 @@ pub fn build_schema(introspection: bool) -> SpacesSchema {
         mutation::Mutation::default(),
         EmptySubscription,
     )
-    .limit_depth(MAX_DEPTH)
+    // async-graphql checks the larger bound everywhere; `limits` holds the rest to MAX_DEPTH.
+    .limit_depth(MAX_INTROSPECTION_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(64)
     .limit_directives(10)

@@ -82,6 +82,136 @@ fn size_of(
 /// Fields a document may expand to before async-graphql's own (expanding) checks run.
 pub const MAX_EXPANDED_FIELDS: u64 = 5_000;
 
+/// Fields that answer introspection; below them the introspection allowance applies.
+fn is_introspection_root(name: &str) -> bool {
+    name == "__schema" || name == "__type"
+}
+
+/// Introspection fields that answer lists of types or fields: nesting them multiplies the
+/// answer (every type's fields' types' fields...), so they may nest only
+/// [`MAX_INTROSPECTION_LISTS`] deep, the rule of graphql-js's `MaxIntrospectionDepthRule`.
+fn is_introspection_list(name: &str) -> bool {
+    matches!(
+        name,
+        "fields" | "interfaces" | "possibleTypes" | "inputFields"
+    )
+}
+
+/// How deep the lists above may nest inside `__schema` or `__type`; the standard introspection
+/// queries of every tool nest them once.
+pub const MAX_INTROSPECTION_LISTS: usize = 2;
+
+/// Depth of a selection, fields counted as async-graphql counts them (leaves included), with
+/// introspection subtrees counted as one level: they have their own allowance
+/// ([`crate::MAX_INTROSPECTION_DEPTH`], enforced by async-graphql, and the list rule above).
+/// Fragments are measured once each.
+fn depth_outside_introspection(
+    set: &SelectionSet,
+    doc: &ExecutableDocument,
+    memo: &mut HashMap<String, usize>,
+    visiting: &mut Vec<String>,
+) -> usize {
+    let mut deepest = 0;
+    for item in &set.items {
+        let d = match &item.node {
+            Selection::Field(f) => {
+                if is_introspection_root(f.node.name.node.as_str()) {
+                    1
+                } else {
+                    1 + depth_outside_introspection(&f.node.selection_set.node, doc, memo, visiting)
+                }
+            }
+            Selection::InlineFragment(fr) => {
+                depth_outside_introspection(&fr.node.selection_set.node, doc, memo, visiting)
+            }
+            Selection::FragmentSpread(sp) => {
+                let name = sp.node.fragment_name.node.to_string();
+                if let Some(d) = memo.get(&name) {
+                    *d
+                } else if visiting.contains(&name) {
+                    0
+                } else if let Some(def) = doc.fragments.get(&sp.node.fragment_name.node) {
+                    visiting.push(name.clone());
+                    let d = depth_outside_introspection(
+                        &def.node.selection_set.node,
+                        doc,
+                        memo,
+                        visiting,
+                    );
+                    visiting.pop();
+                    memo.insert(name, d);
+                    d
+                } else {
+                    0
+                }
+            }
+        };
+        deepest = deepest.max(d);
+    }
+    deepest
+}
+
+/// The deepest nesting of introspection list fields under any `__schema` or `__type` of the
+/// selection (fragments measured once each).
+fn introspection_lists(
+    set: &SelectionSet,
+    doc: &ExecutableDocument,
+    inside: bool,
+    memo: &mut HashMap<(String, bool), usize>,
+    visiting: &mut Vec<String>,
+) -> usize {
+    let mut deepest = 0;
+    for item in &set.items {
+        let d = match &item.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                let inside_here = inside || is_introspection_root(name);
+                let own = usize::from(inside && is_introspection_list(name));
+                own + introspection_lists(
+                    &f.node.selection_set.node,
+                    doc,
+                    inside_here,
+                    memo,
+                    visiting,
+                )
+            }
+            Selection::InlineFragment(fr) => {
+                introspection_lists(&fr.node.selection_set.node, doc, inside, memo, visiting)
+            }
+            Selection::FragmentSpread(sp) => {
+                let key = (sp.node.fragment_name.node.to_string(), inside);
+                if let Some(d) = memo.get(&key) {
+                    *d
+                } else if visiting.contains(&key.0) {
+                    0
+                } else if let Some(def) = doc.fragments.get(&sp.node.fragment_name.node) {
+                    visiting.push(key.0.clone());
+                    let d = introspection_lists(
+                        &def.node.selection_set.node,
+                        doc,
+                        inside,
+                        memo,
+                        visiting,
+                    );
+                    visiting.pop();
+                    memo.insert(key, d);
+                    d
+                } else {
+                    0
+                }
+            }
+        };
+        deepest = deepest.max(d);
+    }
+    deepest
+}
+
+fn too_deep(message: String) -> ServerError {
+    async_graphql::Error::new(message)
+        .extend_with(|_, e| e.set("code", "QUERY_TOO_DEEP"))
+        .into_server_error(async_graphql::Pos::default())
+}
+
 #[async_trait::async_trait]
 impl Extension for LimitsExtension {
     /// Runs before async-graphql's own document checks, some of which expand fragments: the
@@ -94,11 +224,39 @@ impl Extension for LimitsExtension {
     ) -> ServerResult<Request> {
         let doc = request.parsed_query()?;
         let mut memo = HashMap::new();
+        let mut depth_memo = HashMap::new();
+        let mut lists_memo = HashMap::new();
         let mut total = Size::default();
+        let (mut depth, mut lists) = (0, 0);
         for (_, op) in doc.operations.iter() {
-            let size = size_of(&op.node.selection_set.node, doc, &mut memo, &mut Vec::new());
+            let set = &op.node.selection_set.node;
+            let size = size_of(set, doc, &mut memo, &mut Vec::new());
             total.fields = total.fields.saturating_add(size.fields);
             total.aliases = total.aliases.saturating_add(size.aliases);
+            depth = depth.max(depth_outside_introspection(
+                set,
+                doc,
+                &mut depth_memo,
+                &mut Vec::new(),
+            ));
+            lists = lists.max(introspection_lists(
+                set,
+                doc,
+                false,
+                &mut lists_memo,
+                &mut Vec::new(),
+            ));
+        }
+        if depth > crate::MAX_DEPTH {
+            return Err(too_deep(format!(
+                "query is nested too deep: {depth} levels, at most {}",
+                crate::MAX_DEPTH
+            )));
+        }
+        if lists > MAX_INTROSPECTION_LISTS {
+            return Err(too_deep(format!(
+                "introspection nests fields, interfaces, possibleTypes or inputFields {lists} deep, at most {MAX_INTROSPECTION_LISTS}"
+            )));
         }
         if total.fields > MAX_EXPANDED_FIELDS {
             let err = async_graphql::Error::new(format!(

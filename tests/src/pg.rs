@@ -206,21 +206,7 @@ impl PgCluster {
         let mut attempt = 1;
         loop {
             self.port = free_port()?;
-            let options = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-                self.port,
-                self.dir.display()
-            );
-            let output = self
-                .pg_command("pg_ctl")
-                .arg("-D")
-                .arg(&self.dir)
-                .args(["-w", "-o", &options, "-l"])
-                .arg(&log)
-                .arg("start")
-                .output()
-                .context("failed to run pg_ctl start")?;
+            let output = self.pg_ctl_start(&log)?;
             if output.status.success() {
                 return Ok(());
             }
@@ -234,6 +220,54 @@ impl PgCluster {
                 describe_failure(&output, Some(&log_tail))
             );
         }
+    }
+
+    fn pg_ctl_start(&self, log: &Path) -> anyhow::Result<Output> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            self.port,
+            self.dir.display()
+        );
+        self.pg_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.dir)
+            .args(["-w", "-o", &options, "-l"])
+            .arg(log)
+            .arg("start")
+            .output()
+            .context("failed to run pg_ctl start")
+    }
+
+    /// Stops the server as an operator's restart does (`-m fast`: sessions are ended, commits
+    /// kept; `-m immediate` would lose the last commits, as durability is off here); the data
+    /// stays, and [`PgCluster::start_again`] brings it back on the same port. For outage tests:
+    /// use a cluster of the test's own, never the shared one.
+    pub fn stop_now(&self) -> anyhow::Result<()> {
+        let output = self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.dir)
+            .args(["-m", "fast", "-w", "stop"])
+            .output()
+            .context("failed to run pg_ctl stop")?;
+        if !output.status.success() {
+            bail!("pg_ctl stop failed: {}", describe_failure(&output, None));
+        }
+        Ok(())
+    }
+
+    /// Starts a server stopped by [`PgCluster::stop_now`] again, on the same port.
+    pub fn start_again(&self) -> anyhow::Result<()> {
+        let log = self.dir.join("log");
+        let output = self.pg_ctl_start(&log)?;
+        if !output.status.success() {
+            bail!(
+                "pg_ctl start failed: {}",
+                describe_failure(&output, Some(&tail(&log, 40)))
+            );
+        }
+        Ok(())
     }
 
     /// A command for a server binary, run as `postgres` when we are root.

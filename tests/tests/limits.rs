@@ -9,11 +9,12 @@ async fn deep_queries_alias_floods_big_bodies_and_big_batches_are_refused() {
     let app = TestApp::start(Backend::Sqlite).await;
     let url = format!("{}/graphql", app.base);
 
-    // Too deep: viewer { organisation { ... } } cannot nest, so use __type's recursion.
+    // Too deep: viewer { organisation { ... } } cannot nest, so use __type's recursion, past
+    // introspection's own allowance (15 levels).
     let deep = format!(
-        "{{ __schema {{ types {{ fields {{ type {} name {} }} }} }} }}",
-        "ofType { ".repeat(10),
-        "} ".repeat(10)
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(12),
+        "} ".repeat(12)
     );
     let v = app.gql(None, None, &deep, json!({})).await;
     assert_eq!(code(&v), "QUERY_TOO_DEEP", "{v}");

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
@@ -16,7 +16,54 @@ pub struct Db {
     pub(crate) conn: DatabaseConnection,
     /// SQL statements run so far (metrics; tests check that a page costs a fixed number).
     statements: Arc<AtomicU64>,
+    health: Arc<Health>,
 }
+
+/// When a pooled connection was last found dead. After a database restart every idle connection
+/// in the pool is dead; the first failure marks the time, and the pool then drops (instead of
+/// handing out) every connection opened before it, so a retry gets a fresh one.
+#[derive(Debug)]
+struct Health {
+    start: Instant,
+    /// Milliseconds after `start` of the last failure, plus one (0: none yet).
+    last_failure: AtomicU64,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Self {
+            start: Instant::now(),
+            last_failure: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Health {
+    fn failed(&self) {
+        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_failure
+            .fetch_max(now.saturating_add(1), Ordering::Relaxed);
+    }
+
+    /// Whether a connection of this age was opened before the last failure.
+    fn predates_failure(&self, age: Duration) -> bool {
+        let last = self.last_failure.load(Ordering::Relaxed);
+        if last == 0 {
+            return false;
+        }
+        let since = self
+            .start
+            .elapsed()
+            .saturating_sub(Duration::from_millis(last - 1));
+        age > since
+    }
+}
+
+/// How long a pool waits for a connection (a free one, or a new one when the database is
+/// restarting) before the request is answered `UNAVAILABLE`.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Readiness answers within this, reachable or not.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What the server's PostgreSQL role may do; it must be able to do none of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,10 +90,21 @@ impl Db {
     /// writer at a time anyway, and a single connection never meets `SQLITE_BUSY`. (A request
     /// therefore never uses the pool beside its own transaction: see `RequestScope::platform_db`.)
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        Self::connect_with(url, max_connections, false).await
+    }
+
+    /// Connects with PostgreSQL's notices turned off (`client_min_messages = warning`): for
+    /// migrations, whose `IF NOT EXISTS` statements would otherwise log a notice on every run.
+    pub async fn connect_quiet(url: &str, max_connections: u32) -> Result<Self> {
+        Self::connect_with(url, max_connections, true).await
+    }
+
+    async fn connect_with(url: &str, max_connections: u32, quiet: bool) -> Result<Self> {
+        let health = Arc::new(Health::default());
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(10));
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_timeout(ACQUIRE_TIMEOUT);
         if url.starts_with("sqlite:") {
             opts.max_connections(1)
                 .min_connections(1)
@@ -55,9 +113,17 @@ impl Db {
                         .foreign_keys(true)
                 });
         } else {
+            if quiet {
+                opts.map_sqlx_postgres_opts(|o| o.options([("client_min_messages", "warning")]));
+            }
+            let h = health.clone();
             opts.max_connections(max_connections)
                 .min_connections(1)
-                .test_before_acquire(false);
+                .test_before_acquire(false)
+                .map_sqlx_postgres_before_acquire(move |_conn, meta| {
+                    let stale = h.predates_failure(meta.age);
+                    Box::pin(async move { Ok(!stale) })
+                });
         }
         let mut conn = Database::connect(opts).await?;
         let statements = Arc::new(AtomicU64::new(0));
@@ -65,7 +131,17 @@ impl Db {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, statements })
+        Ok(Self {
+            conn,
+            statements,
+            health,
+        })
+    }
+
+    /// Notes that a pooled connection was found dead: connections opened before now are
+    /// dropped as they come out of the pool.
+    pub(crate) fn connection_failed(&self) {
+        self.health.failed();
     }
 
     /// SQL statements run through this pool so far.
@@ -74,12 +150,14 @@ impl Db {
     }
 
     /// A transaction; IMMEDIATE on SQLite, so it holds the write lock from its first statement.
-    pub(crate) async fn begin(&self) -> Result<sea_orm::DatabaseTransaction> {
+    pub(crate) async fn begin(
+        &self,
+    ) -> std::result::Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
         let mut o = sea_orm::TransactionOptions::default();
         if self.backend() == DbBackend::Sqlite {
             o.sqlite_transaction_mode = Some(sea_orm::SqliteTransactionMode::Immediate);
         }
-        Ok(self.conn.begin_with_options(o).await?)
+        self.conn.begin_with_options(o).await
     }
 
     /// The raw connection, for migrations only: everything else goes through a transaction.
@@ -91,6 +169,7 @@ impl Db {
         Self {
             conn,
             statements: Arc::default(),
+            health: Arc::default(),
         }
     }
 
@@ -102,9 +181,23 @@ impl Db {
         self.backend() == DbBackend::Postgres
     }
 
-    /// Readiness: one round trip.
+    /// Readiness: one round trip, answered within a second. A failed ping marks the pool's
+    /// connections stale, so the next one opens a fresh connection: readiness comes back with
+    /// the first probe after the database does, and the pool's own back-off never delays it.
     pub async fn ping(&self) -> Result<()> {
-        self.conn.ping().await.map_err(Error::Db)
+        match tokio::time::timeout(PING_TIMEOUT, self.conn.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                self.connection_failed();
+                Err(Error::from(e))
+            }
+            Err(_) => {
+                self.connection_failed();
+                Err(Error::Unavailable {
+                    retry_after_secs: crate::kernel::error::DB_RETRY_AFTER_SECS,
+                })
+            }
+        }
     }
 
     /// Pool use, for metrics: (connections open, of which idle).

@@ -28,13 +28,62 @@ pub enum Error {
     },
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The database (or another service a request needs) cannot be reached just now; the client
+    /// may retry after the given time. Nothing was changed.
+    #[error("temporarily unavailable, retry in {retry_after_secs} s")]
+    Unavailable { retry_after_secs: u64 },
     #[error("database error")]
-    Db(#[from] sea_orm::DbErr),
+    Db(sea_orm::DbErr),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How long a client is asked to wait when the database cannot be reached: about what a fast
+/// restart or a failover takes.
+pub const DB_RETRY_AFTER_SECS: u64 = 2;
+
+impl From<sea_orm::DbErr> for Error {
+    /// A database that cannot be reached is a passing condition, not a bug: it becomes
+    /// `Unavailable` so clients retry; every other database error stays internal.
+    fn from(e: sea_orm::DbErr) -> Self {
+        if is_connection_error(&e) {
+            tracing::warn!(error = %e, "database unreachable");
+            Self::Unavailable {
+                retry_after_secs: DB_RETRY_AFTER_SECS,
+            }
+        } else {
+            Self::Db(e)
+        }
+    }
+}
+
+/// Whether an error says the connection (not the statement) failed: the pool timed out or is
+/// closed, the socket broke, or the server is shutting down or not accepting connections yet.
+pub fn is_connection_error(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s)) => is_sqlx_connection_error(s),
+        _ => false,
+    }
+}
+
+fn is_sqlx_connection_error(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as E;
+    match e {
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin or crash shutdown,
+        // cannot connect now).
+        E::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
 
 impl Error {
     pub fn invalid(
@@ -77,7 +126,7 @@ impl Error {
     pub fn on_unique(err: sea_orm::DbErr, field: &'static str, reason: &'static str) -> Self {
         match err.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::conflict(field, reason),
-            _ => Self::Db(err),
+            _ => Self::from(err),
         }
     }
 }

@@ -2,7 +2,23 @@
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
 
+use crate::kernel::error::is_connection_error;
 use crate::{Db, Result, TenantId};
+
+/// Whether a failed `begin` is worth one more try: the pooled connection it got was dead (the
+/// database restarted since it was opened). Nothing has run yet, so a retry is safe, and the pool
+/// then hands out only connections opened after the failure. Waiting for a connection that never
+/// came is not retried: that would only double the wait.
+fn retry_begin(db: &Db, e: &sea_orm::DbErr, attempt: u32) -> bool {
+    let retry = attempt == 0
+        && is_connection_error(e)
+        && !matches!(e, sea_orm::DbErr::ConnectionAcquire(_));
+    if retry {
+        db.connection_failed();
+        tracing::info!(error = %e, "a pooled connection was dead; retrying on a fresh one");
+    }
+    retry
+}
 
 /// A transaction inside one tenant. On PostgreSQL its first statement sets `app.tenant_id`
 /// with `is_local = true`, so row-level security scopes everything in it and the setting dies
@@ -14,6 +30,16 @@ pub struct TenantTx {
 
 impl TenantTx {
     pub async fn begin(db: &Db, tenant: TenantId) -> Result<Self> {
+        let mut attempt = 0;
+        loop {
+            match Self::begin_once(db, tenant).await {
+                Err(e) if retry_begin(db, &e, attempt) => attempt += 1,
+                r => return Ok(r?),
+            }
+        }
+    }
+
+    async fn begin_once(db: &Db, tenant: TenantId) -> Result<Self, sea_orm::DbErr> {
         let tx = db.begin().await?;
         if tx.get_database_backend() == DbBackend::Postgres {
             tx.execute_raw(Statement::from_sql_and_values(
@@ -60,9 +86,13 @@ pub struct PlatformTx {
 
 impl PlatformTx {
     pub async fn begin(db: &Db) -> Result<Self> {
-        Ok(Self {
-            tx: db.conn.begin().await?,
-        })
+        let mut attempt = 0;
+        loop {
+            match db.conn.begin().await {
+                Err(e) if retry_begin(db, &e, attempt) => attempt += 1,
+                r => return Ok(Self { tx: r? }),
+            }
+        }
     }
 
     pub async fn commit(self) -> Result<()> {
