@@ -59,8 +59,8 @@ async fn staff(backend: Backend) {
     .await;
     assert_eq!(
         code(&v),
-        "BAD_USER_INPUT",
-        "HR of A cannot even see B's people: {v}"
+        "OUT_OF_SUBTREE",
+        "a person of this space outside HR's reach: {v}"
     );
     let v = enrol(
         &app,
