@@ -6,7 +6,7 @@ use spaces_tests::app::{code, ok};
 use spaces_tests::fixtures::{self, Campus};
 use spaces_tests::{Backend, TestApp};
 
-const IMPORT: &str = "mutation($e: ID!, $file: Upload!, $dry: Boolean) { importEnrolments(editionId: $e, file: $file, dryRun: $dry) { rows createdPeople invitations newEnrolments alreadyEnrolled applied dryRun errors { line column reason } } }";
+const IMPORT: &str = "mutation($e: ID!, $file: Upload!, $dry: Boolean) { importEnrolments(editionId: $e, file: $file, dryRun: $dry) { rows createdPeople invitations newEnrolments alreadyEnrolled applied dryRun errors { line column code reason } } }";
 
 async fn import(
     app: &TestApp,
@@ -282,4 +282,90 @@ async fn import_walls_on_sqlite() {
 #[tokio::test]
 async fn import_walls_on_postgres() {
     import_walls(Backend::Postgres).await;
+}
+
+/// `rows` new people of the organisation with external reference `org`, named by `prefix`.
+fn staff_file(prefix: &str, org: &str, rows: usize) -> String {
+    std::iter::once("email,given name,family name,organisation\n".to_owned())
+        .chain((0..rows).map(|i| format!("{prefix}{i}@durand.test,{prefix},Row{i},{org}\n")))
+        .collect()
+}
+
+/// Two imports race for the last 400 places of an edition, each with 400 rows: the edition row
+/// is locked before seats are counted, so exactly one applies whole and the other is refused
+/// whole with CAPACITY_REACHED; no one is left half-created.
+async fn concurrent_imports(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| {
+        c.outbox_interval = std::time::Duration::from_secs(3600)
+    })
+    .await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let v = app
+        .gql(Some(&c.slug), Some(&c.admin_token), "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id } }", json!({ "i": { "parentId": c.root_id, "kind": "COMPANY", "name": "Durand", "externalRef": "DURAND" } }))
+        .await;
+    ok(&v);
+    let course = fixtures::published_course(&app, &op, "Race").await;
+    let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", Some(500), &[]).await;
+    let first = import(
+        &app,
+        &c,
+        &c.admin_token,
+        &edition,
+        &staff_file("early", "DURAND", 100),
+        false,
+    )
+    .await;
+    assert_eq!(ok(&first)["importEnrolments"]["applied"], true, "{first}");
+
+    let (left, right) = (
+        staff_file("left", "DURAND", 400),
+        staff_file("right", "DURAND", 400),
+    );
+    let (a, b) = tokio::join!(
+        import(&app, &c, &c.admin_token, &edition, &left, false),
+        import(&app, &c, &c.admin_token, &edition, &right, false),
+    );
+    let (a, b) = (&ok(&a)["importEnrolments"], &ok(&b)["importEnrolments"]);
+    let applied: Vec<bool> = [a, b]
+        .iter()
+        .map(|r| r["applied"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        applied.iter().filter(|x| **x).count(),
+        1,
+        "exactly one import applies: {a} {b}"
+    );
+    let refused = if applied[0] { b } else { a };
+    assert_eq!(
+        refused["errors"],
+        json!([{ "line": 0, "column": null, "code": "CAPACITY_REACHED",
+                 "reason": "this edition is full (500 places)" }]),
+        "the other is refused as a whole: {refused}"
+    );
+
+    let dump = app.dump_tenant(&c.id).await;
+    assert_eq!(
+        dump["enrolments"].len(),
+        500,
+        "exactly the places of the edition"
+    );
+    let loser = if applied[0] { "right" } else { "left" };
+    assert!(
+        !dump["people"]
+            .iter()
+            .any(|p| p["email"].as_str().unwrap().starts_with(loser)),
+        "the refused import created no one"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_imports_never_overfill_an_edition_on_sqlite() {
+    concurrent_imports(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn concurrent_imports_never_overfill_an_edition_on_postgres() {
+    concurrent_imports(Backend::Postgres).await;
 }
