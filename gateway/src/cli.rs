@@ -23,7 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Runs the server on SPACES_ADDR (default 127.0.0.1:8080).
     Serve {
-        /// Seeds, once, a demo operator and the "Ocapiat campus" space, and prints the sign-ins.
+        /// Seeds, once, a demo operator, a catalogue and the "Ocapiat campus" space with its
+        /// editions, pathway and enrolments, and prints the sign-ins and what to try.
         #[arg(long)]
         demo: bool,
     },
@@ -68,7 +69,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 // The demo accounts share a published password: never on a real database.
                 anyhow::bail!("--demo runs on the embedded SQLite database only");
             }
+            // The port first: a busy one fails at once, before migrations or demo data.
             let addr = config.addr;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            let local = listener.local_addr()?;
             let app = App::build(config).await?;
             if demo {
                 match crate::demo::seed(&app.state).await? {
@@ -78,11 +84,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         crate::demo::DEMO_PASSWORD
                     ),
                 }
+                println!("{}", crate::demo::what_to_try(&format!("http://{local}")));
             }
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding {addr}"))?;
-            let local = listener.local_addr()?;
             tracing::info!(addr = %local, "listening");
             println!("Spaces is listening on http://{local}/graphql");
             app.serve(listener, shutdown_signal()).await

@@ -1,18 +1,33 @@
-//! `spaces serve --demo`: seeds, once, a platform operator and the "Ocapiat campus" space with
-//! two member companies, an HR admin each and a few learners, and says how to sign in.
+//! `spaces serve --demo`: seeds, once, a platform operator, a small catalogue of published
+//! courses with their CMF facts, and the "Ocapiat campus" space: two member companies with an HR
+//! admin and learners each, editions in every enrolment mode, a pathway that makes a CMF
+//! microcredential, and enrolments, so that a learner's dashboard, HR's views and
+//! `editions(joinable: true)` show real data. Each capability adds itself here.
 
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate, Utc};
 use spaces_tenants::auth::invitations;
+use spaces_tenants::catalogue::{self, Assessment, CourseInput, CourseStatus, NewProvider};
+use spaces_tenants::editions::{self, EnrolmentMode, ModuleInput, NewEdition, VisibilityKind};
+use spaces_tenants::enrolments::{self, Enrolee, NoGate};
 use spaces_tenants::organisations::{self, NewOrganisation, OrgKind, SizeBand};
+use spaces_tenants::pathways::{self, NewPathway};
 use spaces_tenants::people::{self, NewPerson};
 use spaces_tenants::spaces::{self, BrandingInput, NewSpace, operators};
 use spaces_tenants::values::Password;
-use spaces_tenants::{Principal, Role, TenantTx};
+use spaces_tenants::{
+    CourseId, Db, EditionId, OrganisationId, PersonId, Principal, Role, TenantTx,
+};
 
 use crate::app::AppState;
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 pub const OPERATOR_EMAIL: &str = "operator@spaces.localhost";
+/// The learner whose dashboard the printed query shows.
+pub const LEARNER_EMAIL: &str = "lea@durand.localhost";
 
+/// Seeds the demo unless the space is there already; returns the sign-ins to print.
 pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     let db = &state.deps.db;
     if spaces::by_slug(db, "ocapiat").await?.is_some() {
@@ -24,6 +39,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         Password::parse("password", DEMO_PASSWORD)?,
     )
     .await?;
+    // Platform data first: SQLite has one connection, which the space's transaction holds.
+    let courses = catalogue(db).await?;
     let created = spaces::create(
         db,
         NewSpace {
@@ -58,18 +75,20 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         format!("  platform operator   {OPERATOR_EMAIL}   (operatorSignIn, no X-Tenant)"),
         "  campus admin        admin@ocapiat.localhost".to_owned(),
     ];
-    for (name, slug, band, learners) in [
+    let mut learners: HashMap<&str, PersonId> = HashMap::new();
+    let mut companies: HashMap<&str, OrganisationId> = HashMap::new();
+    for (name, slug, band, names) in [
         (
             "Fromagerie Durand",
             "durand",
             SizeBand::From11To49,
-            ["lea", "hugo", "ines"],
+            [("lea", "Léa"), ("hugo", "Hugo"), ("ines", "Inès")],
         ),
         (
             "Biscuiterie Leroy",
             "leroy",
             SizeBand::From50To299,
-            ["nora", "theo", "jade"],
+            [("nora", "Nora"), ("theo", "Théo"), ("jade", "Jade")],
         ),
     ] {
         let company = organisations::create(
@@ -85,6 +104,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
             },
         )
         .await?;
+        companies.insert(slug, company.id);
         let hr_email = format!("hr@{slug}.localhost");
         invite_active(
             &tx,
@@ -98,22 +118,25 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         )
         .await?;
         lines.push(format!("  HR admin of {name:<18} {hr_email}"));
-        for l in learners {
+        for (l, given) in names {
             let email = format!("{l}@{slug}.localhost");
-            invite_active(
+            let id = invite_active(
                 &tx,
                 &admin,
                 &email,
-                l,
+                given,
                 name,
                 company.id,
                 Role::Learner,
                 &url,
             )
             .await?;
+            learners.insert(l, id);
             lines.push(format!("  learner at {name:<19} {email}"));
         }
     }
+    let editions = curriculum(&tx, &admin, &courses, &companies).await?;
+    enrol_learners(&tx, &admin, &editions, &learners, &url).await?;
     tx.commit().await?;
     Ok(Some(format!(
         "Demo seeded. Every account's password is {DEMO_PASSWORD:?}. Sign in at /graphql with the header X-Tenant: ocapiat:\n{}",
@@ -121,6 +144,304 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     )))
 }
 
+/// What to try once the demo runs (printed on every `serve --demo`).
+pub fn what_to_try(base: &str) -> String {
+    format!(
+        "Try it: open {base}/graphql, set the header {{\"X-Tenant\": \"ocapiat\"}} and sign in as a learner:\n  \
+         mutation {{ signIn(input: {{ email: \"{LEARNER_EMAIL}\", password: \"{DEMO_PASSWORD}\" }}) {{ accessToken }} }}\n\
+         then add \"Authorization\": \"Bearer <accessToken>\" and look at the dashboard and what Léa may join:\n  \
+         {{ viewer {{ enrolments {{ edges {{ node {{ status dueOn edition {{ title }} progress {{ percent }} }} }} }} }} editions(joinable: true) {{ edges {{ node {{ title enrolmentMode }} }} }} }}\n\
+         As hr@durand.localhost, see your people's enrolments and the request waiting for you:\n  \
+         {{ people(first: 20) {{ edges {{ node {{ email enrolments {{ edges {{ node {{ id status edition {{ title }} }} }} }} }} }} }} }}"
+    )
+}
+
+/// A published course as the demo describes it.
+struct DemoCourse {
+    key: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    hours: f64,
+    ects: f64,
+    eqf: i32,
+    assessment: Assessment,
+    outcomes: &'static [&'static str],
+    /// (slug, label). The URIs are under ESCO's namespace but made up for the demo.
+    skills: &'static [(&'static str, &'static str)],
+}
+
+const COURSES: [DemoCourse; 5] = [
+    DemoCourse {
+        key: "haccp",
+        title: "HACCP et sécurité des aliments",
+        summary: "Les sept principes HACCP appliqués à un atelier de production.",
+        hours: 25.0,
+        ects: 1.0,
+        eqf: 4,
+        assessment: Assessment::OnlineUnverified,
+        outcomes: &[
+            "Identifier les dangers biologiques, chimiques et physiques",
+            "Surveiller un point critique et réagir à une dérive",
+        ],
+        skills: &[("demo-haccp", "appliquer les principes HACCP")],
+    },
+    DemoCourse {
+        key: "allergens",
+        title: "Allergènes en production",
+        summary: "Les quatorze allergènes réglementaires, de la réception à l'étiquette.",
+        hours: 12.0,
+        ects: 0.5,
+        eqf: 4,
+        assessment: Assessment::OnlineUnverified,
+        outcomes: &["Prévenir les contaminations croisées"],
+        skills: &[("demo-allergens", "gérer les allergènes alimentaires")],
+    },
+    DemoCourse {
+        key: "maintenance",
+        title: "Maintenance des lignes de conditionnement",
+        summary: "Maintenance préventive et diagnostic de premier niveau.",
+        hours: 40.0,
+        ects: 1.5,
+        eqf: 5,
+        assessment: Assessment::OnlineUnverified,
+        outcomes: &["Planifier la maintenance préventive d'une ligne"],
+        skills: &[("demo-maintenance", "entretenir des machines d'emballage")],
+    },
+    DemoCourse {
+        key: "quality",
+        title: "Management de la qualité agroalimentaire",
+        summary: "Piloter un système qualité en entreprise agroalimentaire.",
+        hours: 60.0,
+        ects: 2.5,
+        eqf: 6,
+        assessment: Assessment::OnlineUnverified,
+        outcomes: &[
+            "Construire un plan de maîtrise sanitaire",
+            "Animer une démarche d'amélioration continue",
+        ],
+        skills: &[("demo-quality", "gérer un système qualité")],
+    },
+    DemoCourse {
+        key: "audit",
+        title: "Audit et certification IFS / BRCGS",
+        summary: "Préparer et conduire un audit selon les référentiels du secteur.",
+        hours: 60.0,
+        ects: 2.5,
+        eqf: 6,
+        assessment: Assessment::IdVerifiedSummative,
+        outcomes: &["Conduire un audit interne et en rédiger le rapport"],
+        skills: &[("demo-audit", "réaliser des audits qualité")],
+    },
+];
+
+/// The providers and published courses of the demo platform.
+async fn catalogue(db: &Db) -> anyhow::Result<HashMap<&'static str, CourseId>> {
+    let provider = catalogue::create_provider(
+        db,
+        NewProvider {
+            name: "Institut agroalimentaire de démonstration".into(),
+            country: Some("FR".into()),
+            website: None,
+        },
+    )
+    .await?;
+    let mut out = HashMap::new();
+    for c in &COURSES {
+        let course = catalogue::create_course(
+            db,
+            CourseInput {
+                provider: provider.id,
+                title: c.title.into(),
+                summary: c.summary.into(),
+                language: "fr".into(),
+                study_hours: c.hours,
+                ects: c.ects,
+                eqf_level: c.eqf,
+                learning_outcomes: c.outcomes.iter().map(|o| (*o).to_owned()).collect(),
+                skills: c
+                    .skills
+                    .iter()
+                    .map(|(slug, label)| {
+                        (
+                            format!("http://data.europa.eu/esco/skill/{slug}"),
+                            (*label).to_owned(),
+                        )
+                    })
+                    .collect(),
+                assessment: c.assessment,
+            },
+        )
+        .await?;
+        catalogue::set_status(db, course.id, CourseStatus::Published).await?;
+        out.insert(c.key, course.id);
+    }
+    Ok(out)
+}
+
+fn in_days(days: u64) -> NaiveDate {
+    Utc::now().date_naive() + Days::new(days)
+}
+
+/// Open editions in every enrolment mode, and a pathway that makes a CMF microcredential.
+async fn curriculum(
+    tx: &TenantTx,
+    admin: &Principal,
+    courses: &HashMap<&'static str, CourseId>,
+    companies: &HashMap<&str, OrganisationId>,
+) -> anyhow::Result<HashMap<&'static str, EditionId>> {
+    let leroy = companies
+        .get("leroy")
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("the demo company Leroy is missing"))?;
+    let mut out = HashMap::new();
+    for (key, title, mode, capacity, only_for) in [
+        (
+            "haccp",
+            "HACCP — session de printemps",
+            EnrolmentMode::AssignedOnly,
+            Some(50),
+            None,
+        ),
+        (
+            "allergens",
+            "Allergènes — en libre accès",
+            EnrolmentMode::SelfEnrolment,
+            None,
+            None,
+        ),
+        (
+            "maintenance",
+            "Maintenance des lignes — Biscuiterie Leroy",
+            EnrolmentMode::SelfEnrolment,
+            Some(12),
+            Some(leroy),
+        ),
+        (
+            "quality",
+            "Management de la qualité — promotion 2027",
+            EnrolmentMode::OnApproval,
+            Some(20),
+            None,
+        ),
+        (
+            "audit",
+            "Audit et certification — promotion 2027",
+            EnrolmentMode::OnApproval,
+            Some(20),
+            None,
+        ),
+    ] {
+        let course = courses
+            .get(key)
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("the demo course {key} is missing"))?;
+        let e = editions::create(
+            tx,
+            admin,
+            NewEdition {
+                course,
+                title: Some(title.into()),
+                description: None,
+                starts_on: Some(in_days(7)),
+                ends_on: Some(in_days(97)),
+                enrol_opens_at: None,
+                enrol_closes_at: None,
+                capacity,
+                enrolment_mode: mode,
+                visibility: if only_for.is_some() {
+                    VisibilityKind::Organisations
+                } else {
+                    VisibilityKind::WholeTenant
+                },
+                visible_to: only_for.map(|o| vec![o]),
+                price: None,
+                included_in_subscription: Some(true),
+                min_score: None,
+            },
+        )
+        .await?;
+        let modules: Vec<ModuleInput> = [("Introduction", true), ("Mise en pratique", true)]
+            .iter()
+            .chain(&[("Pour aller plus loin", false)])
+            .enumerate()
+            .map(|(i, (t, required))| ModuleInput {
+                title: (*t).into(),
+                required: *required,
+                estimated_minutes: 45,
+                activity_iri: format!("https://lms.ocapiat.localhost/xapi/{key}/m{}", i + 1),
+            })
+            .collect();
+        editions::set_modules(tx, admin, e.id, &modules, false).await?;
+        editions::open(tx, admin, e.id).await?;
+        out.insert(key, e.id);
+    }
+    let step = |k: &str| {
+        out.get(k)
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("the demo edition {k} is missing"))
+    };
+    pathways::create(
+        tx,
+        admin,
+        NewPathway {
+            title: "Responsable qualité agroalimentaire".into(),
+            description: Some(
+                "Deux éditions, 120 heures, 5 ECTS, niveau 6, un audit final à identité vérifiée: \
+                 une microcertification au sens du CMF."
+                    .into(),
+            ),
+            editions: vec![step("quality")?, step("audit")?],
+        },
+    )
+    .await?;
+    Ok(out)
+}
+
+/// Assigned enrolments with due dates, self-enrolments, and a request waiting for HR.
+async fn enrol_learners(
+    tx: &TenantTx,
+    admin: &Principal,
+    editions: &HashMap<&'static str, EditionId>,
+    learners: &HashMap<&str, PersonId>,
+    url: &str,
+) -> anyhow::Result<()> {
+    let edition = |k: &str| {
+        editions
+            .get(k)
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("the demo edition {k} is missing"))
+    };
+    let learner = |k: &str| {
+        learners
+            .get(k)
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("the demo learner {k} is missing"))
+    };
+    for who in ["lea", "hugo", "nora", "theo"] {
+        enrolments::enrol(
+            tx,
+            admin,
+            &NoGate,
+            edition("haccp")?,
+            Enrolee::Person(learner(who)?),
+            Some(in_days(60)),
+            url,
+        )
+        .await?;
+    }
+    for (who, k) in [
+        ("lea", "allergens"),
+        ("jade", "allergens"),
+        ("theo", "maintenance"),
+        ("ines", "quality"),
+    ] {
+        let (me, _) = people::load_principal(tx, learner(who)?, 0).await?;
+        enrolments::self_enrol(tx, &me, &NoGate, edition(k)?).await?;
+    }
+    Ok(())
+}
+
+/// Invites a person and accepts for them, so they can sign in with the demo password.
 #[allow(clippy::too_many_arguments)]
 async fn invite_active(
     tx: &TenantTx,
@@ -128,11 +449,11 @@ async fn invite_active(
     email: &str,
     given: &str,
     family: &str,
-    org: spaces_tenants::OrganisationId,
+    org: OrganisationId,
     role: Role,
     url: &str,
-) -> anyhow::Result<()> {
-    let (_, token) = people::invite(
+) -> anyhow::Result<PersonId> {
+    let (person, token) = people::invite(
         tx,
         admin,
         NewPerson::parse(email, given, family, org)?,
@@ -141,5 +462,5 @@ async fn invite_active(
     )
     .await?;
     invitations::accept(tx, &token, Password::parse("password", DEMO_PASSWORD)?).await?;
-    Ok(())
+    Ok(person.id)
 }

@@ -1,7 +1,7 @@
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object};
 use spaces_tenants::kernel::page::{Page, PageRequest};
-use spaces_tenants::{EditionId, PathwayId, editions, pathways};
+use spaces_tenants::{EditionId, PathwayId, editions, enrolments, pathways};
 
 use crate::error::{ApiResult, parse_id};
 use crate::types::connection;
@@ -44,7 +44,12 @@ impl EditionQuery {
         let who = scope.require_person()?;
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
-        let p = editions::list(&tx, who, status.map(Into::into), joinable, page).await?;
+        let status = status.map(Into::into);
+        let p = if joinable {
+            enrolments::joinable(&tx, who, status, page).await?
+        } else {
+            editions::list(&tx, who, status, page).await?
+        };
         let items = with_courses(&tx, p.items).await?;
         Ok(connection(
             Page {

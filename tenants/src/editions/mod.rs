@@ -16,8 +16,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use crate::catalogue::{self, Course, CourseStatus};
@@ -45,7 +44,7 @@ pub enum EnrolmentMode {
 }
 
 impl EnrolmentMode {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EnrolmentMode::AssignedOnly => "assigned_only",
             EnrolmentMode::SelfEnrolment => "self_enrolment",
@@ -623,7 +622,17 @@ async fn model(tx: &TenantTx, id: EditionId, for_update: bool) -> Result<edition
 
 /// An edition of this tenant, without access checks (callers check). Unknown: NOT_FOUND.
 pub async fn load(tx: &TenantTx, id: EditionId) -> Result<Edition> {
-    let m = model(tx, id, false).await?;
+    load_with(tx, id, false).await
+}
+
+/// The edition, its row locked until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite has
+/// one writer): admission counts seats only after this, so concurrent admissions take turns.
+pub(crate) async fn load_locked(tx: &TenantTx, id: EditionId) -> Result<Edition> {
+    load_with(tx, id, true).await
+}
+
+async fn load_with(tx: &TenantTx, id: EditionId, for_update: bool) -> Result<Edition> {
+    let m = model(tx, id, for_update).await?;
     hydrate(tx, vec![m])
         .await?
         .pop()
@@ -711,14 +720,6 @@ async fn ancestry_of(tx: &TenantTx, person: PersonId) -> Result<Vec<Organisation
     }
 }
 
-/// Whether the edition is visible to the person's organisation (whole tenant, or listing an
-/// organisation at or above theirs). Says nothing of the edition's status: callers that need an
-/// open edition check `status` too. An unknown edition is NOT_FOUND; an unknown person sees nothing.
-pub async fn visible_to_person(tx: &TenantTx, id: EditionId, person: PersonId) -> Result<bool> {
-    let e = load(tx, id).await?;
-    Ok(e.visibility.reaches(&ancestry_of(tx, person).await?))
-}
-
 /// One edition as the caller may see it: tenant admins see every edition; other people see
 /// open editions visible to their organisation. Anything else is NOT_FOUND, like an unknown id.
 pub async fn get(tx: &TenantTx, who: &Principal, id: EditionId) -> Result<Edition> {
@@ -737,56 +738,66 @@ pub async fn get(tx: &TenantTx, who: &Principal, id: EditionId) -> Result<Editio
 }
 
 /// Editions in creation order: all of them (optionally by status) for tenant admins; open ones
-/// visible to their organisation for everyone else. `joinable` keeps, for anyone, only those the
-/// caller may join now by themselves: open and visible to them, in self-enrolment or on-approval
-/// mode, inside the enrolment window, with a seat left, and not already enrolled or asked for
-/// (a withdrawn or rejected enrolment may be asked again).
+/// visible to their organisation for everyone else. (What a person may join by themselves is
+/// `enrolments::joinable`, which narrows `open_and_visible`.)
 pub async fn list(
     tx: &TenantTx,
     who: &Principal,
     status: Option<EditionStatus>,
-    joinable: bool,
     page: PageRequest,
 ) -> Result<Page<Edition>> {
-    let mut q = tx.select::<edition::Entity>();
-    if who.is_tenant_admin() && !joinable {
-        if let Some(s) = status {
-            q = q.filter(edition::Column::Status.eq(s.as_str()));
+    let q = if who.is_tenant_admin() {
+        let q = tx.select::<edition::Entity>();
+        match status {
+            Some(s) => q.filter(edition::Column::Status.eq(s.as_str())),
+            None => q,
         }
     } else {
         if status.is_some_and(|s| s != EditionStatus::Open) {
             return Err(Error::invalid(
                 "status",
-                if joinable {
-                    "joinable editions are open ones"
-                } else {
-                    "only open editions are visible here"
-                },
+                "only open editions are visible here",
             ));
         }
         let Some((_, person)) = who.person() else {
             return Err(Error::Unauthenticated("sign in to this space first"));
         };
-        let ancestry = ancestry_of(tx, person).await?;
-        // Editions listing an organisation at or above the person's, through the same tenant
-        // filter as everything else.
-        let listing = tx
-            .select::<visible_to::Entity>()
-            .select_only()
-            .column(visible_to::Column::EditionId)
-            .filter(visible_to::Column::OrganisationId.is_in(ancestry.iter().map(|o| o.uuid())))
-            .into_query();
-        q = q
-            .filter(edition::Column::Status.eq(EditionStatus::Open.as_str()))
-            .filter(
-                Condition::any()
-                    .add(edition::Column::Visibility.eq("whole_tenant"))
-                    .add(edition::Column::Id.in_subquery(listing)),
-            );
-        if joinable {
-            q = only_joinable(tx, q, person);
-        }
-    }
+        open_and_visible(tx, person).await?
+    };
+    page_of(tx, q, page).await
+}
+
+/// Open editions visible to the person's organisation (whole tenant, or listing an organisation
+/// at or above theirs), as a query that callers may narrow further.
+pub(crate) async fn open_and_visible(
+    tx: &TenantTx,
+    person: PersonId,
+) -> Result<sea_orm::Select<edition::Entity>> {
+    let ancestry = ancestry_of(tx, person).await?;
+    // Editions listing an organisation at or above the person's, through the same tenant
+    // filter as everything else.
+    let listing = tx
+        .select::<visible_to::Entity>()
+        .select_only()
+        .column(visible_to::Column::EditionId)
+        .filter(visible_to::Column::OrganisationId.is_in(ancestry.iter().map(|o| o.uuid())))
+        .into_query();
+    Ok(tx
+        .select::<edition::Entity>()
+        .filter(edition::Column::Status.eq(EditionStatus::Open.as_str()))
+        .filter(
+            Condition::any()
+                .add(edition::Column::Visibility.eq("whole_tenant"))
+                .add(edition::Column::Id.in_subquery(listing)),
+        ))
+}
+
+/// One page of `q` in creation order, hydrated.
+pub(crate) async fn page_of(
+    tx: &TenantTx,
+    q: sea_orm::Select<edition::Entity>,
+    page: PageRequest,
+) -> Result<Page<Edition>> {
     let p = fetch(q, edition::Column::Id, page, &tx.tx).await?;
     Ok(Page {
         items: hydrate(tx, p.items).await?,
@@ -794,61 +805,20 @@ pub async fn list(
     })
 }
 
-fn only_joinable(
-    tx: &TenantTx,
-    q: sea_orm::Select<edition::Entity>,
-    person: PersonId,
-) -> sea_orm::Select<edition::Entity> {
-    use crate::enrolments::SEAT_HOLDING;
-    use crate::enrolments::entity::enrolment;
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    use sea_orm::{EntityTrait, JoinType, QuerySelect};
-    let now = Utc::now();
-    let held = tx
-        .select::<enrolment::Entity>()
-        .select_only()
-        .column(enrolment::Column::EditionId)
-        .filter(enrolment::Column::PersonId.eq(person.uuid()))
-        .filter(enrolment::Column::Status.is_in(SEAT_HOLDING.map(|s| s.as_str())))
-        .into_query();
-    // Editions whose seats are all held, as self-enrolment would find them.
-    let full = tx
-        .select::<enrolment::Entity>()
-        .select_only()
-        .column(enrolment::Column::EditionId)
-        .join(
-            JoinType::InnerJoin,
-            enrolment::Entity::belongs_to(edition::Entity)
-                .from(enrolment::Column::EditionId)
-                .to(edition::Column::Id)
-                .into(),
+/// Enrolments of the edition, whatever their status. Counted in SQL by hand so that editions
+/// does not import enrolments, which imports editions.
+async fn enrolment_count(tx: &TenantTx, id: EditionId) -> Result<u64> {
+    let rows = tx
+        .raw_all(
+            "SELECT COUNT(*) AS n FROM enrolments WHERE tenant_id = $1 AND edition_id = $2",
+            vec![tx.tenant_uuid().into(), id.uuid().into()],
         )
-        .filter(enrolment::Column::Status.is_in(SEAT_HOLDING.map(|s| s.as_str())))
-        .filter(edition::Column::Capacity.is_not_null())
-        .group_by(enrolment::Column::EditionId)
-        .group_by(edition::Column::Capacity)
-        .having(
-            Expr::col((enrolment::Entity, enrolment::Column::Id))
-                .count()
-                .gte(Expr::col((edition::Entity, edition::Column::Capacity))),
-        )
-        .into_query();
-    q.filter(edition::Column::EnrolmentMode.is_in([
-        EnrolmentMode::SelfEnrolment.as_str(),
-        EnrolmentMode::OnApproval.as_str(),
-    ]))
-    .filter(
-        Condition::any()
-            .add(edition::Column::EnrolOpensAt.is_null())
-            .add(edition::Column::EnrolOpensAt.lte(now)),
-    )
-    .filter(
-        Condition::any()
-            .add(edition::Column::EnrolClosesAt.is_null())
-            .add(edition::Column::EnrolClosesAt.gt(now)),
-    )
-    .filter(edition::Column::Id.not_in_subquery(held))
-    .filter(edition::Column::Id.not_in_subquery(full))
+        .await?;
+    let n: i64 = match rows.first() {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// A new draft edition of a published catalogue course.
@@ -1022,12 +992,7 @@ pub async fn set_modules(
         .collect();
     let impact = progress_impact(&before, &after);
     if !impact.is_empty() {
-        use crate::enrolments::entity::enrolment;
-        let enrolments = tx
-            .select::<enrolment::Entity>()
-            .filter(enrolment::Column::EditionId.eq(id.uuid()))
-            .count(&tx.tx)
-            .await?;
+        let enrolments = enrolment_count(tx, id).await?;
         check_module_change(enrolments, &impact, acknowledge_progress_impact)?;
     }
     // Every module the edition ever had, retired ones included, by IRI.

@@ -2,6 +2,10 @@
 //! nothing is applied and the report names each bad line, column and reason. Otherwise every row
 //! applies in the one transaction, in batches. Importing the same file again changes nothing.
 //!
+//! The edition row is locked first, and the rows go through the one admission function as one
+//! batch: the same rules as `enrol` (window included), one lock, one capacity count, one call of
+//! the admission gate.
+//!
 //! Columns (a header row; any order; case, spaces, `_` and `-` ignored): `email`, `given name`,
 //! `family name`, `organisation` (its external reference, or its path of names below the root,
 //! such as `Durand/Production`), and optionally `due date` (`2027-01-31` or `31/01/2027`). UTF-8
@@ -12,11 +16,10 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use super::admission::{self, AdmissionGate, Candidate, Path, Verdict};
 use super::entity::{enrolment, event};
 use super::{EnrolmentStatus, Source};
 use crate::auth::{entity::invitation, invitations};
-use crate::editions::{self, EditionStatus};
-use crate::kernel::principal::Need;
 use crate::organisations::{self, Organisation};
 use crate::people::PersonStatus;
 use crate::people::entity::{grant, person};
@@ -33,9 +36,12 @@ const BATCH: usize = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError {
-    /// 1 is the header row.
+    /// 1 is the header row; 0 for the file as a whole.
     pub line: u64,
     pub column: Option<&'static str>,
+    /// The admission rule that refused the row or the file (`CAPACITY_REACHED`, ...); none for
+    /// a row that could not be read.
+    pub code: Option<&'static str>,
     pub reason: String,
 }
 
@@ -87,13 +93,17 @@ fn parse_due(raw: &str) -> std::result::Result<Option<NaiveDate>, ()> {
 }
 
 /// One valid row, ready to apply.
-struct Planned {
+struct Planned<'o> {
+    line: u64,
     email: String,
     given: String,
     family: String,
-    organisation: crate::OrganisationId,
+    /// The person's organisation: their own if they exist, the row's for a new person.
+    organisation: &'o Organisation,
     due: Option<NaiveDate>,
-    existing: Option<(PersonId, Option<(EnrolmentId, EnrolmentStatus)>)>,
+    /// An existing person, or the id a new person will get.
+    person: PersonId,
+    existing: Option<Option<(EnrolmentId, EnrolmentStatus)>>,
 }
 
 /// Finds an organisation by external reference, or by its path of names below the root.
@@ -149,6 +159,7 @@ impl OrgIndex {
 pub async fn import(
     tx: &TenantTx,
     who: &Principal,
+    gate: &dyn AdmissionGate,
     edition_id: EditionId,
     file: &[u8],
     dry_run: bool,
@@ -164,7 +175,8 @@ pub async fn import(
             format!("must be at most {} MiB", MAX_BYTES / (1024 * 1024)),
         ));
     }
-    let edition = editions::load(tx, edition_id)
+    // Locked before anything is counted, until the transaction ends.
+    let locked = admission::lock(tx, edition_id)
         .await
         .map_err(|e| e.not_found_as("editionId", "no such edition"))?;
     if who.readable_roots().is_some_and(|r| r.is_empty()) {
@@ -225,6 +237,7 @@ pub async fn import(
                 report.errors.push(LineError {
                     line,
                     column: None,
+                    code: None,
                     reason: format!("unreadable row: {e}"),
                 });
                 continue;
@@ -290,6 +303,7 @@ pub async fn import(
             report.errors.push(LineError {
                 line,
                 column,
+                code: None,
                 reason,
             })
         };
@@ -324,13 +338,6 @@ pub async fn import(
                 continue;
             }
         };
-        if !who.may(Need::Manage, &org.path) {
-            fail(
-                Some("organisation"),
-                format!("\"{}\" is not an organisation you manage", r[3]),
-            );
-            continue;
-        }
         let due = match parse_due(&r[4]) {
             Ok(d) => d,
             Err(()) => {
@@ -344,13 +351,12 @@ pub async fn import(
         let existing = known.get(email.as_str());
         let target_org = match existing {
             Some(p) => match org_by_id.get(&crate::OrganisationId::from_uuid(p.organisation_id)) {
-                Some(o) if who.may(Need::Manage, &o.path) => *o,
-                _ => {
-                    fail(
-                        Some("email"),
-                        "this person belongs to an organisation you do not manage".into(),
-                    );
-                    continue;
+                Some(o) => *o,
+                None => {
+                    return Err(Error::Internal(format!(
+                        "person {} without their organisation",
+                        p.id
+                    )));
                 }
             },
             None => org,
@@ -378,59 +384,52 @@ pub async fn import(
                 (Err(e), _) | (_, Err(e)) => return Err(e),
             },
         };
-        if !edition.visibility.reaches(&target_org.ancestry()) {
-            fail(
-                Some("organisation"),
-                "this edition is not offered to this person's organisation".into(),
-            );
-            continue;
-        }
         planned.push(Planned {
+            line,
             email: email.as_str().to_owned(),
             given,
             family,
-            organisation: org.id,
+            organisation: target_org,
             due,
-            existing: existing.map(|p| (PersonId::from_uuid(p.id), enrolled.get(&p.id).copied())),
+            person: existing.map_or_else(PersonId::new, |p| PersonId::from_uuid(p.id)),
+            existing: existing.map(|p| enrolled.get(&p.id).copied()),
         });
     }
 
-    // What would happen.
-    let mut seats_needed = 0i64;
-    for p in &planned {
-        match &p.existing {
-            None => {
-                report.created_people += 1;
-                report.invitations += 1;
+    // The rows that could be read, through the admission rules as one batch. With a row already
+    // refused above, the gate only checks (nothing will be applied).
+    let candidates: Vec<Candidate<'_>> = planned
+        .iter()
+        .map(|p| Candidate {
+            person: p.person,
+            organisation: p.organisation,
+            existing: p.existing.flatten().map(|(_, s)| s),
+        })
+        .collect();
+    let check_only = dry_run || !report.errors.is_empty();
+    let admission = locked
+        .admit(tx, who, gate, Path::Import, &candidates, check_only)
+        .await?;
+    let mut admitted: Vec<&Planned<'_>> = Vec::with_capacity(planned.len());
+    for (p, verdict) in planned.iter().zip(admission.verdicts) {
+        match verdict {
+            Verdict::Admit(_) => {
+                if p.existing.is_none() {
+                    report.created_people += 1;
+                    report.invitations += 1;
+                }
                 report.new_enrolments += 1;
-                seats_needed += 1;
+                admitted.push(p);
             }
-            Some((_, Some((_, s)))) if s.holds_seat() => report.already_enrolled += 1,
-            Some(_) => {
-                report.new_enrolments += 1;
-                seats_needed += 1;
-            }
+            Verdict::Holds => report.already_enrolled += 1,
+            Verdict::Refused(e) => report.errors.push(row_refusal(p, e)),
         }
     }
-    if edition.status != EditionStatus::Open {
-        report.errors.push(LineError {
-            line: 0,
-            column: None,
-            reason: "the edition is not open for enrolment".into(),
-        });
-    }
-    if let Some(cap) = edition.capacity {
-        let taken = super::seats_taken(tx, edition_id).await?;
-        if taken + seats_needed > i64::from(cap) {
-            report.errors.push(LineError {
-                line: 0,
-                column: None,
-                reason: format!(
-                    "the edition has {} places left and the file would take {seats_needed}",
-                    (i64::from(cap) - taken).max(0)
-                ),
-            });
-        }
+    for e in [admission.edition_refusal, admission.batch_refusal]
+        .into_iter()
+        .flatten()
+    {
+        report.errors.push(file_refusal(e)?);
     }
     if !report.errors.is_empty() || dry_run {
         report.errors.sort_by_key(|e| e.line);
@@ -438,7 +437,6 @@ pub async fn import(
     }
 
     // Apply, in batches, in the caller's transaction.
-    super::lock_edition(tx, edition_id).await?;
     let tenant = tx.tenant_uuid();
     let now = Utc::now();
     let mut people_rows = Vec::new();
@@ -448,24 +446,22 @@ pub async fn import(
     let mut enrolment_rows = Vec::new();
     let mut event_rows = Vec::new();
     let mut reopen: Vec<EnrolmentId> = Vec::new();
-    for p in &planned {
+    for p in admitted {
         let person_id = match &p.existing {
-            Some((_, Some((eid, s)))) => {
-                if !s.holds_seat() {
-                    reopen.push(*eid);
-                }
+            Some(Some((eid, _))) => {
+                reopen.push(*eid);
                 continue;
             }
-            Some((id, None)) => *id,
+            Some(None) => p.person,
             None => {
-                let id = PersonId::new();
+                let id = p.person;
                 people_rows.push(person::ActiveModel {
                     tenant_id: Set(tenant),
                     id: Set(id.uuid()),
                     email: Set(p.email.clone()),
                     given_name: Set(p.given.clone()),
                     family_name: Set(p.family.clone()),
-                    organisation_id: Set(p.organisation.uuid()),
+                    organisation_id: Set(p.organisation.id.uuid()),
                     password_hash: Set(None),
                     status: Set(PersonStatus::Invited.as_str().to_owned()),
                     password_changed_at: Set(None),
@@ -476,7 +472,7 @@ pub async fn import(
                     tenant_id: Set(tenant),
                     id: Set(RoleGrantId::new().uuid()),
                     person_id: Set(id.uuid()),
-                    organisation_id: Set(p.organisation.uuid()),
+                    organisation_id: Set(p.organisation.id.uuid()),
                     role: Set(Role::Learner.as_str().to_owned()),
                     created_at: Set(now),
                 });
@@ -522,6 +518,48 @@ pub async fn import(
     }
     report.applied = true;
     Ok(report)
+}
+
+/// A row the admission rules refused, with the column to look at.
+fn row_refusal(p: &Planned<'_>, e: Error) -> LineError {
+    let (code, reason) = match e {
+        Error::Refused { code, reason } => (code, reason.into_owned()),
+        e => ("", e.to_string()),
+    };
+    let (column, reason) = match code {
+        "OUT_OF_SUBTREE" if p.existing.is_some() => (
+            Some("email"),
+            "this person belongs to an organisation you do not manage".to_owned(),
+        ),
+        "OUT_OF_SUBTREE" => (
+            Some("organisation"),
+            format!(
+                "\"{}\" is not an organisation you manage",
+                p.organisation.name
+            ),
+        ),
+        "NOT_VISIBLE" => (Some("organisation"), reason),
+        _ => (None, reason),
+    };
+    LineError {
+        line: p.line,
+        column,
+        code: (!code.is_empty()).then_some(code),
+        reason,
+    }
+}
+
+/// A refusal of the file as a whole (line 0); anything but a rule's refusal stays an error.
+fn file_refusal(e: Error) -> Result<LineError> {
+    match e {
+        Error::Refused { code, reason } => Ok(LineError {
+            line: 0,
+            column: None,
+            code: Some(code),
+            reason: reason.into_owned(),
+        }),
+        e => Err(e),
+    }
 }
 
 async fn insert_batches<A>(tx: &TenantTx, rows: Vec<A>) -> Result<()>
