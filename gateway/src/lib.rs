@@ -9,6 +9,7 @@ pub mod demo;
 pub mod limiter;
 pub mod mailer;
 pub mod metrics;
+pub mod pages;
 pub mod resolve;
 pub mod routes;
 pub mod telemetry;

@@ -16,6 +16,8 @@ pub struct Db {
     pub(crate) conn: DatabaseConnection,
     /// SQL statements run so far (metrics; tests check that a page costs a fixed number).
     statements: Arc<AtomicU64>,
+    /// Seals message payloads in the outbox; the gateway sets it from its configuration.
+    outbox_key: Option<Arc<crate::outbox::OutboxKey>>,
 }
 
 /// What the server's PostgreSQL role may do; it must be able to do none of it.
@@ -65,7 +67,11 @@ impl Db {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, statements })
+        Ok(Self {
+            conn,
+            statements,
+            outbox_key: None,
+        })
     }
 
     /// SQL statements run through this pool so far.
@@ -91,7 +97,18 @@ impl Db {
         Self {
             conn,
             statements: Arc::default(),
+            outbox_key: None,
         }
+    }
+
+    /// The key that seals and opens outbox messages (`SPACES_OUTBOX_KEY`).
+    pub fn with_outbox_key(mut self, key: crate::outbox::OutboxKey) -> Self {
+        self.outbox_key = Some(Arc::new(key));
+        self
+    }
+
+    pub(crate) fn outbox_key(&self) -> Option<Arc<crate::outbox::OutboxKey>> {
+        self.outbox_key.clone()
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -10,6 +10,7 @@ use crate::{Db, Result, TenantId};
 pub struct TenantTx {
     pub(crate) tx: DatabaseTransaction,
     tenant: TenantId,
+    outbox_key: Option<std::sync::Arc<crate::outbox::OutboxKey>>,
 }
 
 impl TenantTx {
@@ -23,7 +24,11 @@ impl TenantTx {
             ))
             .await?;
         }
-        Ok(Self { tx, tenant })
+        Ok(Self {
+            tx,
+            tenant,
+            outbox_key: db.outbox_key(),
+        })
     }
 
     pub fn tenant(&self) -> TenantId {
@@ -36,7 +41,15 @@ impl TenantTx {
         Ok(TenantTx {
             tx: self.tx.begin().await?,
             tenant: self.tenant,
+            outbox_key: self.outbox_key.clone(),
         })
+    }
+
+    /// The key outbox messages are sealed with; a pool built without one cannot queue messages.
+    pub(crate) fn outbox_key(&self) -> Result<&crate::outbox::OutboxKey> {
+        self.outbox_key
+            .as_deref()
+            .ok_or_else(|| crate::Error::Internal("no outbox key configured".into()))
     }
 
     pub(crate) fn tenant_uuid(&self) -> uuid::Uuid {
