@@ -207,6 +207,11 @@ async fn deliver(
         let bytes = email.formatted();
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+            }
             write_private(&path, &bytes, true)
         })
         .await

@@ -163,6 +163,16 @@ async fn journeys(backend: Backend) {
             assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
         }
     }
+    #[cfg(unix)]
+    if backend == Backend::Sqlite {
+        use std::os::unix::fs::PermissionsExt;
+        let key = std::fs::metadata(app.data_dir.join("outbox.key")).unwrap();
+        assert_eq!(
+            key.permissions().mode() & 0o777,
+            0o600,
+            "the generated outbox key"
+        );
+    }
     let page = open(&app, &link).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_private(&page);
@@ -777,6 +787,15 @@ async fn cross_tenant(backend: Backend) {
         .await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
     assert_eq!(v["errors"][0]["message"], unknown["errors"][0]["message"]);
+    // Asking B for a reset of A's email sends nothing in A.
+    ok(&app
+        .gql(
+            Some(&b.slug),
+            None,
+            REQUEST_RESET,
+            json!({ "e": "theo@a.test" }),
+        )
+        .await);
     // B's admin cannot reach A's people by id.
     for (q, id) in [
         (DISABLE, &a_person),
@@ -957,4 +976,32 @@ async fn no_token_is_readable_in_the_database_or_the_logs_on_sqlite() {
 #[tokio::test]
 async fn no_token_is_readable_in_the_database_or_the_logs_on_postgres() {
     tokens_at_rest(Backend::Postgres).await;
+}
+
+/// On PostgreSQL several gateways read each other's messages: without a shared key the server
+/// refuses to start, saying which setting is missing.
+#[tokio::test]
+async fn postgres_refuses_to_start_without_an_outbox_key() {
+    let s = spaces_tests::app::shared().await;
+    let db = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let (s2, db2) = (s.clone(), db.clone());
+    tokio::task::spawn_blocking(move || {
+        s2.pg
+            .create_database(&db2, Some(spaces_tests::app::TEMPLATE_DB), None)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let mut config = spaces_gateway::Config::from_lookup(&|_| None).unwrap();
+    config.database_url = s.pg.url(
+        spaces_tests::app::SERVER_ROLE,
+        Some(spaces_tests::app::SERVER_PASSWORD),
+        &db,
+    );
+    config.data_dir = std::env::temp_dir().join(format!("spaces-nokey-{}", uuid::Uuid::now_v7()));
+    let err = match spaces_gateway::App::build(config).await {
+        Ok(_) => panic!("the server started on PostgreSQL without SPACES_OUTBOX_KEY"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("SPACES_OUTBOX_KEY is required"), "{err}");
 }
