@@ -706,6 +706,27 @@ async fn branding(backend: Backend) {
         mine["node"]["domains"],
         json!([format!("{}.example.org", c.slug)])
     );
+    // Operators set the locale too, on update (and on create).
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            "mutation($id: ID!, $i: UpdateTenantInput!) { updateTenant(id: $id, input: $i) { locale } }",
+            json!({ "id": c.id, "i": { "locale": "EN" } }),
+        )
+        .await;
+    assert_eq!(ok(&v)["updateTenant"]["locale"], "EN");
+    let slug = fixtures::unique("fr-");
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            "mutation($i: CreateTenantInput!) { createTenant(input: $i) { locale } }",
+            json!({ "i": { "slug": slug, "displayName": "Campus FR", "locale": "FR",
+                "firstAdmin": { "email": "admin@fr.test", "givenName": "A", "familyName": "B" } } }),
+        )
+        .await;
+    assert_eq!(ok(&v)["createTenant"]["locale"], "FR");
     app.stop().await;
 }
 

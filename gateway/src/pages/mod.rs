@@ -300,12 +300,12 @@ async fn set_password(
             },
         )
     };
-    match token_state(state, &space, flow, token).await {
-        Ok(TokenState::Valid(_)) => {}
-        Ok(st) => {
-            return refusal_of(st)
-                .map_or_else(failure_unknown, |r| refusal(&space, flow.page(), r));
-        }
+    match token_state(state, &space, flow, token)
+        .await
+        .map(refusal_of)
+    {
+        Ok(None) => {}
+        Ok(Some(r)) => return refusal(&space, flow.page(), r),
         Err(e) => return failure(&e),
     }
     if field("password") != field("confirm") {
@@ -352,10 +352,6 @@ async fn set_password(
             failure(&e)
         }
     }
-}
-
-fn failure_unknown() -> Response {
-    failure(&Error::Internal("a token state without a refusal".into()))
 }
 
 async fn invitation_form(
