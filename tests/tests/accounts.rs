@@ -399,6 +399,19 @@ async fn expiry_and_resend(backend: Backend) {
         .await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
 
+    // HR of another company cannot take them over by inviting the email: CONFLICT, as before.
+    let leroy = fixtures::company(&app, &c, "Leroy").await;
+    let (_, leroy_hr) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &leroy,
+        "hr@leroy.test",
+        "ORG_ADMIN",
+    )
+    .await;
+    let v = invite(&app, &c, &leroy_hr, &leroy, email).await;
+    assert_eq!(code(&v), "CONFLICT", "{v}");
     // Inviting the email again re-invites the same person instead of answering CONFLICT.
     let v = invite(&app, &c, &c.admin_token, &company, email).await;
     assert_eq!(ok(&v)["invitePerson"]["id"], hugo.as_str());

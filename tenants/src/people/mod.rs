@@ -305,9 +305,16 @@ pub async fn invite(
     if let Some(existing) = model_by_email(tx, &new.email).await?
         && PersonStatus::from_db_str(&existing.status) == PersonStatus::Invited
         && !crate::auth::invitations::has_live(tx, PersonId::from_uuid(existing.id)).await?
+        && who.may(
+            Need::Manage,
+            &organisations::load(tx, OrganisationId::from_uuid(existing.organisation_id))
+                .await?
+                .path,
+        )
     {
         // Their invitation expired: inviting them again sends a new one (to the organisation
-        // they were first invited into) rather than refusing the email as taken.
+        // they were first invited into) rather than refusing the email as taken. Someone who
+        // does not manage that organisation gets the CONFLICT below, as before.
         return crate::auth::invitations::resend(
             tx,
             who,
