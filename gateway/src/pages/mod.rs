@@ -207,11 +207,14 @@ fn failure(e: &Error) -> Response {
     if matches!(e, Error::Db(_) | Error::Internal(_)) {
         tracing::error!(error = %e, "a page could not be served");
     }
-    html_response(
+    let mut r = html_response(
         StatusCode::SERVICE_UNAVAILABLE,
         "<!doctype html><html lang=\"en\"><title>Unavailable</title><p>Please try again in a moment.</p></html>"
             .into(),
-    )
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
 }
 
 /// The active space this host serves, or the page to answer instead.
