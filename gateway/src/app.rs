@@ -22,7 +22,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::config::Config;
 use crate::limiter::{MemoryLimiter, RedisLimiter};
 use crate::metrics::Metrics;
-use crate::{graphiql, mailer, routes};
+use crate::{graphiql, mailer, pages, routes};
 
 /// How long a space read to route a request is reused. A change made through this process shows
 /// at once; one made through another process serving the same database, within this.
@@ -123,6 +123,7 @@ impl App {
                 spaces_migrations::APP_ROLE
             );
         }
+        let db = db.with_outbox_key(mailer::outbox_key(&config)?);
         let keys = Arc::new(load_keys(&config)?);
         let (redis, limiter): (Option<ConnectionManager>, Arc<dyn AttemptLimiter>) = match &config
             .redis_url
@@ -150,6 +151,10 @@ impl App {
             refresh_ttl,
             base_domain: config.base_domain.clone(),
             spaces: spaces_tenants::spaces::Directory::new(SPACE_CACHE_TTL),
+            links: spaces_tenants::spaces::Links::new(
+                &config.public_url_template,
+                &config.base_domain,
+            )?,
         });
         let schema = build_schema(config.introspection);
         let smtp = config
@@ -182,6 +187,7 @@ impl App {
             .route("/readyz", get(routes::readyz))
             .route("/metrics", get(routes::metrics))
             .route("/.well-known/jwks.json", get(routes::jwks))
+            .merge(pages::router())
             .with_state(state.clone());
         if !state.config.cors_origins.is_empty() {
             let origins: Vec<HeaderValue> = state

@@ -36,6 +36,13 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// A request (body included) must be answered within this, or it gets 408.
     pub request_timeout: Duration,
+    // Accounts: links in messages, and the outbox at rest.
+    /// `SPACES_PUBLIC_URL_TEMPLATE`: scheme and port of links to the pages, `{host}` standing
+    /// for the space's host.
+    pub public_url_template: String,
+    /// `SPACES_OUTBOX_KEY`: base64 of 32 bytes; required on PostgreSQL, generated into the data
+    /// directory on SQLite.
+    pub outbox_key: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -106,11 +113,18 @@ impl Config {
         if access_token_ttl.as_secs() < 60 || access_token_ttl.as_secs() > 3600 {
             bail!("SPACES_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
         }
+        let addr: SocketAddr = var("SPACES_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("SPACES_ADDR must be host:port, such as 127.0.0.1:8080")?;
+        let public_url_template = var("SPACES_PUBLIC_URL_TEMPLATE")
+            .unwrap_or_else(|| format!("http://{{host}}:{}", addr.port()));
+        let base_domain = var("SPACES_BASE_DOMAIN")
+            .unwrap_or_else(|| "localhost".into())
+            .to_ascii_lowercase();
+        spaces_tenants::spaces::Links::new(&public_url_template, &base_domain)?;
         let config = Self {
-            addr: var("SPACES_ADDR")
-                .unwrap_or_else(|| "127.0.0.1:8080".into())
-                .parse()
-                .context("SPACES_ADDR must be host:port, such as 127.0.0.1:8080")?,
+            addr,
             data_dir,
             database_url,
             database_owner_url: var("SPACES_DATABASE_OWNER_URL"),
@@ -120,9 +134,7 @@ impl Config {
                 .context("SPACES_DB_MAX_CONNECTIONS")?
                 .unwrap_or(16),
             redis_url: var("SPACES_REDIS_URL"),
-            base_domain: var("SPACES_BASE_DOMAIN")
-                .unwrap_or_else(|| "localhost".into())
-                .to_ascii_lowercase(),
+            base_domain,
             signing_key_file: var("SPACES_SIGNING_KEY_FILE").map(PathBuf::from),
             issuer: var("SPACES_ISSUER").unwrap_or_else(|| "spaces".into()),
             access_token_ttl,
@@ -155,6 +167,8 @@ impl Config {
                 .unwrap_or(1024),
             header_read_timeout: secs(&var, "SPACES_HEADER_READ_TIMEOUT_SECS", 10)?,
             request_timeout: secs(&var, "SPACES_REQUEST_TIMEOUT_SECS", 30)?,
+            public_url_template,
+            outbox_key: var("SPACES_OUTBOX_KEY"),
         };
         if config.max_connections == 0
             || config.header_read_timeout.is_zero()

@@ -53,6 +53,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
                 accent_colour: Some("#f39200".into()),
                 support_email: Some("support@ocapiat.localhost".into()),
             },
+            locale: Some("fr".into()),
             admin_email: "admin@ocapiat.localhost".into(),
             admin_given_name: "Camille".into(),
             admin_family_name: "Martin".into(),

@@ -11,6 +11,7 @@ pub mod graphql_http;
 pub mod limiter;
 pub mod mailer;
 pub mod metrics;
+pub mod pages;
 pub mod resolve;
 pub mod routes;
 pub mod server;

@@ -21,11 +21,26 @@ pub struct Deps {
     pub base_domain: String,
     /// Spaces by slug and domain, as requests address them.
     pub spaces: spaces::Directory,
+    /// Where links in messages point (`SPACES_PUBLIC_URL_TEMPLATE`).
+    pub links: spaces::Links,
 }
 
 impl Deps {
+    /// The invitation page of a space, on `<slug>.<base domain>`; the outbox worker moves the
+    /// link to the space's custom domain when it has one.
     pub fn accept_url(&self, slug: &str) -> String {
-        format!("https://{slug}.{}/accept-invitation", self.base_domain)
+        self.links.page(
+            &self.links.slug_host(slug),
+            spaces::links::ACCEPT_INVITATION_PATH,
+        )
+    }
+
+    /// The password-reset page of a space, like `accept_url`.
+    pub fn reset_url(&self, slug: &str) -> String {
+        self.links.page(
+            &self.links.slug_host(slug),
+            spaces::links::RESET_PASSWORD_PATH,
+        )
     }
 }
 

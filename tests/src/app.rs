@@ -27,6 +27,8 @@ pub struct Shared {
 pub const TEMPLATE_DB: &str = "spaces_template";
 pub const SERVER_ROLE: &str = "spaces_server";
 pub const SERVER_PASSWORD: &str = "server-password";
+/// 32 bytes in base64, for the PostgreSQL tests' gateways.
+pub const TEST_OUTBOX_KEY: &str = "c3BhY2VzLXRlc3RzLW91dGJveC1rZXktMzItYnl0ZXM=";
 
 static SHARED: OnceCell<Arc<Shared>> = OnceCell::const_new();
 
@@ -80,14 +82,8 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        static LOGS: std::sync::Once = std::sync::Once::new();
-        // Logs go to the test's captured output, shown when a test fails.
-        LOGS.call_once(|| {
-            let _ = tracing_subscriber::fmt()
-                .with_test_writer()
-                .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
-                .try_init();
-        });
+        // Logs go to the test's captured output, shown when a test fails (see `logs`).
+        crate::logs::init();
         let data_dir = fresh_dir();
         let mut config = Config::from_lookup(&|_| None).unwrap();
         config.addr = "127.0.0.1:0".parse().unwrap();
@@ -110,6 +106,8 @@ impl TestApp {
             config.database_url = s.pg.url(SERVER_ROLE, Some(SERVER_PASSWORD), &name);
             config.db_max_connections = 8;
             config.redis_url = Some(s.redis.url());
+            // Required on PostgreSQL (the embedded setup generates one).
+            config.outbox_key = Some(TEST_OUTBOX_KEY.into());
             database = Some(name);
         }
         tweak(&mut config);
@@ -244,6 +242,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "module_progress",
     "organisations",
     "outbox",
+    "password_resets",
     "pathway_editions",
     "pathways",
     "people",

@@ -40,8 +40,19 @@ pub async fn operator(app: &TestApp) -> String {
         .to_owned()
 }
 
-/// The newest invitation token sent to `email` in the space `tenant` (read from the outbox).
+/// The newest invitation token sent to `email` in the space `tenant`.
 pub async fn invitation_token(app: &TestApp, tenant: &str, email: &str) -> String {
+    token_of_link(&newest_link(app, tenant, email, outbox::MessageKind::Invitation).await)
+}
+
+/// The link of the newest message of `kind` to `email`: from the outbox while it waits, or from
+/// the `.eml` file the worker wrote once delivered (delivery drops it from the outbox).
+pub async fn newest_link(
+    app: &TestApp,
+    tenant: &str,
+    email: &str,
+    kind: outbox::MessageKind,
+) -> String {
     let db = &app.state.deps.db;
     let space = spaces_tenants::spaces::by_slug(db, tenant)
         .await
@@ -50,16 +61,74 @@ pub async fn invitation_token(app: &TestApp, tenant: &str, email: &str) -> Strin
     let tx = TenantTx::begin(db, space.id).await.unwrap();
     let msgs = outbox::history(&tx).await.unwrap();
     tx.rollback().await.unwrap();
-    let body = msgs
+    let m = msgs
         .iter()
         .rev()
+        .filter(|m| m.kind == Some(kind))
         .find(|m| m.recipient == email)
-        .map(|m| m.body.clone())
-        .expect("an invitation in the outbox");
-    body.split("#token=")
+        .expect("a message in the outbox");
+    if let Some(p) = &m.payload {
+        return p.link.clone();
+    }
+    let file = app
+        .data_dir
+        .join("outbox")
+        .join(format!("{}-{}.eml", space.id, m.id));
+    let text = std::fs::read_to_string(&file).expect("the delivered message's file");
+    link_in(&text).expect("a link in the delivered message")
+}
+
+/// The first page link (one carrying a token) in a message as sent, its body decoded as a mail
+/// client does.
+pub fn link_in(message: &str) -> Option<String> {
+    let text = decode_body(message);
+    let at = text.find("?token=")?;
+    let start = text[..at].rfind("http")?;
+    let end = text[at..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |e| at + e);
+    Some(text[start..end].to_owned())
+}
+
+/// The body of an email, quoted-printable decoded when it says so.
+pub fn decode_body(message: &str) -> String {
+    let (head, body) = message
+        .split_once("\r\n\r\n")
+        .or_else(|| message.split_once("\n\n"))
+        .unwrap_or(("", message));
+    if !head
+        .to_ascii_lowercase()
+        .contains("content-transfer-encoding: quoted-printable")
+    {
+        return body.to_owned();
+    }
+    let joined = body.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The token in a link such as `http://host/accept-invitation?token=...`.
+pub fn token_of_link(link: &str) -> String {
+    link.split("?token=")
         .nth(1)
-        .unwrap()
-        .split_whitespace()
+        .expect("a token in the link")
+        .split(|c: char| c.is_whitespace() || c == '&')
         .next()
         .unwrap()
         .to_owned()

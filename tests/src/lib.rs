@@ -6,6 +6,7 @@
 pub mod app;
 pub mod bench;
 pub mod fixtures;
+pub mod logs;
 pub mod pg;
 pub mod redis_server;
 

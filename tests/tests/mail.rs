@@ -63,6 +63,9 @@ async fn invitations_are_delivered_over_smtp() {
     let app = TestApp::start_with(Backend::Sqlite, |c| {
         c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         c.smtp_from = "Ocapiat campus <campus@example.org>".into();
+        c.public_url_template = "https://{host}".into();
+        // Delivered when the test says so.
+        c.outbox_interval = Duration::from_secs(3600);
     })
     .await;
     let op = fixtures::operator(&app).await;
@@ -77,6 +80,8 @@ async fn invitations_are_delivered_over_smtp() {
         "LEARNER",
     )
     .await;
+    let n = spaces_gateway::mailer::drain(&app.state).await.unwrap();
+    assert_eq!(n, 2, "the admin's invitation and lea's");
     let mut seen = Vec::new();
     let found = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some((rcpt, data)) = inbox.recv().await {
@@ -90,16 +95,41 @@ async fn invitations_are_delivered_over_smtp() {
     .await
     .expect("the invitation reached the SMTP server");
     assert!(
-        found.contains("Subject: Your invitation to your learning space"),
-        "{found}"
+        found.contains(&format!("Subject: Your invitation to Campus {}", c.slug)),
+        "the space's name, in its language (English by default): {found}"
+    );
+    let link = fixtures::link_in(&found).expect("a link in the message");
+    assert!(
+        link.starts_with(&format!(
+            "https://{}.example.org/accept-invitation?token=",
+            c.slug
+        )),
+        "the link opens the page on the space's custom domain, with the token in the query: {link}"
     );
     assert!(
-        found.contains("#token="),
-        "the link carries the token: {found}"
+        found.contains("help@example.org"),
+        "the space's support contact: {found}"
     );
     assert!(
         found.contains("campus@example.org"),
-        "sent from SPACES_SMTP_FROM: {found}"
+        "sent from SPACES_SMTP_FROM's address: {found}"
     );
+    // Delivered: the outbox keeps who was sent what subject, not the token.
+    let token = fixtures::token_of_link(&link);
+    let db = &app.state.deps.db;
+    let space = spaces_tenants::spaces::by_slug(db, &c.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    let tx = spaces_tenants::TenantTx::begin(db, space.id).await.unwrap();
+    let msgs = spaces_tenants::outbox::history(&tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    let sent = msgs
+        .iter()
+        .find(|m| m.recipient == "lea@durand.test")
+        .unwrap();
+    assert!(sent.delivered_at.is_some() && sent.payload.is_none());
+    assert!(sent.subject.starts_with("Your invitation to"));
+    assert!(!format!("{msgs:?}").contains(&token));
     app.stop().await;
 }

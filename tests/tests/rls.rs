@@ -120,6 +120,16 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
         fixtures::sign_in(&app, &a.slug, "lea@a.test", fixtures::PASSWORD).await["errors"]
             .is_null()
     );
+    // A password reset link (password_resets).
+    let v = app
+        .gql(
+            Some(&a.slug),
+            None,
+            "mutation { requestPasswordReset(email: \"lea@a.test\") }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(v["data"]["requestPasswordReset"], true, "{v}");
     seed_curriculum_rows(&app, &op, &a.id, &company).await;
 
     let tables: Vec<String> = app

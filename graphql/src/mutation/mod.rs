@@ -1,3 +1,4 @@
+mod accounts;
 mod auth;
 mod catalogue;
 mod editions;
@@ -15,4 +16,5 @@ pub struct Mutation(
     organisations::OrganisationMutation,
     people::PeopleMutation,
     platform::PlatformMutation,
+    accounts::AccountsMutation,
 );

@@ -5,7 +5,7 @@ use spaces_tenants::spaces::{self, BrandingInput, NewSpace, SpaceStatus, SpaceUp
 use crate::error::{ApiResult, parse_id};
 use crate::scope::RequestScope;
 use crate::types::session::OperatorSession;
-use crate::types::space::Tenant;
+use crate::types::space::{LocaleGql, Tenant};
 
 #[derive(Default)]
 pub struct PlatformMutation;
@@ -22,7 +22,7 @@ pub struct BrandingFields {
     pub support_email: Option<String>,
 }
 
-fn branding(b: Option<BrandingFields>) -> BrandingInput {
+pub(super) fn branding(b: Option<BrandingFields>) -> BrandingInput {
     {
         let b = b.unwrap_or_default();
         BrandingInput {
@@ -50,6 +50,8 @@ pub struct CreateTenantInput {
     #[graphql(default)]
     pub domains: Vec<String>,
     pub branding: Option<BrandingFields>,
+    /// The language of the space's pages and messages; English when not given.
+    pub locale: Option<LocaleGql>,
     /// Invited by email; chooses a password on acceptance.
     pub first_admin: FirstAdminInput,
 }
@@ -60,6 +62,7 @@ pub struct UpdateTenantInput {
     /// Replaces the list when given.
     pub domains: Option<Vec<String>>,
     pub branding: Option<BrandingFields>,
+    pub locale: Option<LocaleGql>,
 }
 
 #[derive(InputObject)]
@@ -115,6 +118,7 @@ impl PlatformMutation {
                 display_name: input.display_name,
                 domains: input.domains,
                 branding: branding(input.branding),
+                locale: input.locale.map(LocaleGql::code),
                 admin_email: input.first_admin.email,
                 admin_given_name: input.first_admin.given_name,
                 admin_family_name: input.first_admin.family_name,
@@ -141,6 +145,7 @@ impl PlatformMutation {
             display_name: input.display_name,
             domains: input.domains,
             branding: branding(input.branding),
+            locale: input.locale.map(LocaleGql::code),
         };
         let space = spaces::update(scope.platform_db().await?, id, up).await?;
         scope.deps.spaces.forget_all();

@@ -1,5 +1,32 @@
 use async_graphql::{Enum, ID, Object, SimpleObject};
-use spaces_tenants::spaces::{Space, SpaceStatus};
+use spaces_tenants::spaces::{Locale, Space, SpaceStatus};
+
+/// The language of a space's pages and messages.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "Locale")]
+pub enum LocaleGql {
+    En,
+    Fr,
+}
+
+impl From<Locale> for LocaleGql {
+    fn from(l: Locale) -> Self {
+        match l {
+            Locale::En => Self::En,
+            Locale::Fr => Self::Fr,
+        }
+    }
+}
+
+impl LocaleGql {
+    pub fn code(self) -> String {
+        match self {
+            Self::En => "en",
+            Self::Fr => "fr",
+        }
+        .to_owned()
+    }
+}
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "SpaceStatus")]
@@ -54,6 +81,10 @@ impl PublicSpace {
     async fn status(&self) -> SpaceStatusGql {
         self.0.status.into()
     }
+    /// The language of the space's pages and messages.
+    async fn locale(&self) -> LocaleGql {
+        self.0.locale.into()
+    }
 }
 
 /// A tenant as platform operators manage it.
@@ -78,6 +109,9 @@ impl Tenant {
     }
     async fn branding(&self) -> Branding {
         branding(&self.space)
+    }
+    async fn locale(&self) -> LocaleGql {
+        self.space.locale.into()
     }
     async fn domains(&self) -> &[String] {
         &self.domains

@@ -476,8 +476,7 @@ pub async fn import(
                     role: Set(Role::Learner.as_str().to_owned()),
                     created_at: Set(now),
                 });
-                let (inv, msg, _token) =
-                    invitations::rows(tenant, id, &p.email, &p.given, accept_url)?;
+                let (inv, msg, _token) = invitations::rows(tx, id, &p.email, &p.given, accept_url)?;
                 invitation_rows.push(inv);
                 message_rows.push(msg);
                 id

@@ -17,6 +17,8 @@ pub struct Db {
     /// SQL statements run so far (metrics; tests check that a page costs a fixed number).
     statements: Arc<AtomicU64>,
     health: Arc<Health>,
+    /// Seals message payloads in the outbox; the gateway sets it from its configuration.
+    outbox_key: Option<Arc<crate::outbox::OutboxKey>>,
 }
 
 /// When a pooled connection was last found dead. After a database restart every idle connection
@@ -135,6 +137,7 @@ impl Db {
             conn,
             statements,
             health,
+            outbox_key: None,
         })
     }
 
@@ -170,7 +173,18 @@ impl Db {
             conn,
             statements: Arc::default(),
             health: Arc::default(),
+            outbox_key: None,
         }
+    }
+
+    /// The key that seals and opens outbox messages (`SPACES_OUTBOX_KEY`).
+    pub fn with_outbox_key(mut self, key: crate::outbox::OutboxKey) -> Self {
+        self.outbox_key = Some(Arc::new(key));
+        self
+    }
+
+    pub(crate) fn outbox_key(&self) -> Option<Arc<crate::outbox::OutboxKey>> {
+        self.outbox_key.clone()
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -26,6 +26,7 @@ fn retry_begin(db: &Db, e: &sea_orm::DbErr, attempt: u32) -> bool {
 pub struct TenantTx {
     pub(crate) tx: DatabaseTransaction,
     tenant: TenantId,
+    outbox_key: Option<std::sync::Arc<crate::outbox::OutboxKey>>,
 }
 
 impl TenantTx {
@@ -49,7 +50,11 @@ impl TenantTx {
             ))
             .await?;
         }
-        Ok(Self { tx, tenant })
+        Ok(Self {
+            tx,
+            tenant,
+            outbox_key: db.outbox_key(),
+        })
     }
 
     pub fn tenant(&self) -> TenantId {
@@ -62,7 +67,15 @@ impl TenantTx {
         Ok(TenantTx {
             tx: self.tx.begin().await?,
             tenant: self.tenant,
+            outbox_key: self.outbox_key.clone(),
         })
+    }
+
+    /// The key outbox messages are sealed with; a pool built without one cannot queue messages.
+    pub(crate) fn outbox_key(&self) -> Result<&crate::outbox::OutboxKey> {
+        self.outbox_key
+            .as_deref()
+            .ok_or_else(|| crate::Error::Internal("no outbox key configured".into()))
     }
 
     pub(crate) fn tenant_uuid(&self) -> uuid::Uuid {

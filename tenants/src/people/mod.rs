@@ -302,6 +302,27 @@ pub async fn invite(
     } else {
         org.id
     };
+    if let Some(existing) = model_by_email(tx, &new.email).await?
+        && PersonStatus::from_db_str(&existing.status) == PersonStatus::Invited
+        && !crate::auth::invitations::has_live(tx, PersonId::from_uuid(existing.id)).await?
+        && who.may(
+            Need::Manage,
+            &organisations::load(tx, OrganisationId::from_uuid(existing.organisation_id))
+                .await?
+                .path,
+        )
+    {
+        // Their invitation expired: inviting them again sends a new one (to the organisation
+        // they were first invited into) rather than refusing the email as taken. Someone who
+        // does not manage that organisation gets the CONFLICT below, as before.
+        return crate::auth::invitations::resend(
+            tx,
+            who,
+            PersonId::from_uuid(existing.id),
+            accept_url,
+        )
+        .await;
+    }
     let person = insert(tx, &new, None).await?;
     insert_grant(tx, person.id, grant_org, role).await?;
     let token = crate::auth::invitations::create(tx, &person, accept_url).await?;
@@ -417,4 +438,98 @@ pub async fn list(
     Ok(fetch(q, person::Column::Id, page, &tx.tx)
         .await?
         .map(Person::from))
+}
+
+/// HR switches a person of their subtree off (a leaver) or on again. A disabled person cannot
+/// sign in, refresh, accept an invitation or reset their password, and every token they hold
+/// stops on its next request; their enrolments and history stay.
+pub async fn set_enabled(
+    tx: &TenantTx,
+    who: &Principal,
+    id: PersonId,
+    enabled: bool,
+) -> Result<Person> {
+    let target = get(tx, who, id).await?;
+    let org = organisations::load(tx, target.organisation).await?;
+    if !who.may(Need::Manage, &org.path) {
+        return Err(Error::Forbidden(
+            "disabling or enabling people needs an admin role on their organisation",
+        ));
+    }
+    if who.person().map(|(_, p)| p) == Some(id) {
+        return Err(Error::invalid(
+            "id",
+            "you cannot disable or enable yourself",
+        ));
+    }
+    let m = model(tx, id).await?.ok_or(Error::NotFound)?;
+    let status = PersonStatus::from_db_str(&m.status);
+    if enabled {
+        if status != PersonStatus::Disabled {
+            return Ok(m.into());
+        }
+        let back = if m.password_hash.is_some() {
+            PersonStatus::Active
+        } else {
+            PersonStatus::Invited
+        };
+        set_status(tx, id, back).await?;
+    } else {
+        if status == PersonStatus::Disabled {
+            return Ok(m.into());
+        }
+        if grants_of(tx, id)
+            .await?
+            .iter()
+            .any(|g| g.role == Role::TenantAdmin)
+        {
+            if !who.is_tenant_admin() {
+                return Err(Error::Forbidden(
+                    "only a tenant admin can disable a tenant admin",
+                ));
+            }
+            keep_an_admin(tx, id).await?;
+        }
+        set_status(tx, id, PersonStatus::Disabled).await?;
+        crate::auth::sessions::revoke_all(tx, id).await?;
+    }
+    Ok(model(tx, id).await?.ok_or(Error::NotFound)?.into())
+}
+
+async fn set_status(tx: &TenantTx, id: PersonId, status: PersonStatus) -> Result<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let mut up = tx
+        .update_many::<person::Entity>()
+        .col_expr(person::Column::Status, Expr::value(status.as_str()));
+    if status == PersonStatus::Disabled {
+        // Access tokens carry the version: bumping it stops them even where status is not read.
+        up = up.col_expr(
+            person::Column::TokenVersion,
+            Expr::col(person::Column::TokenVersion).add(1),
+        );
+    }
+    up.filter(person::Column::Id.eq(id.uuid()))
+        .exec(&tx.tx)
+        .await?;
+    Ok(())
+}
+
+/// Refuses to switch off the last active tenant admin other than `leaving`.
+async fn keep_an_admin(tx: &TenantTx, leaving: PersonId) -> Result<()> {
+    let admins = tx
+        .select::<grant::Entity>()
+        .filter(grant::Column::Role.eq(Role::TenantAdmin.as_str()))
+        .lock_exclusive()
+        .all(&tx.tx)
+        .await?;
+    for a in admins.iter().filter(|a| a.person_id != leaving.uuid()) {
+        let holder = model(tx, PersonId::from_uuid(a.person_id)).await?;
+        if holder.is_some_and(|h| PersonStatus::from_db_str(&h.status) == PersonStatus::Active) {
+            return Ok(());
+        }
+    }
+    Err(Error::conflict(
+        "id",
+        "a space keeps at least one active tenant admin",
+    ))
 }

@@ -13,6 +13,8 @@ pub(crate) mod tenant {
         pub primary_colour: Option<String>,
         pub accent_colour: Option<String>,
         pub support_email: Option<String>,
+        /// `en` or `fr`: the language of the space's pages and messages.
+        pub locale: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -4,9 +4,11 @@
 
 mod directory;
 pub(crate) mod entity;
+pub mod links;
 pub mod operators;
 
 pub use directory::Directory;
+pub use links::Links;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -14,7 +16,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use crate::kernel::page::{Page, PageRequest, fetch};
 use crate::people::NewPerson;
 use crate::values::{Domain, Email, HexColour, HttpsUrl, Slug, name};
-use crate::{Db, Error, Result, Role, TenantId, TenantTx, organisations, people};
+use crate::{Db, Error, Principal, Result, Role, TenantId, TenantTx, organisations, people};
 
 use entity::{domain, tenant};
 
@@ -34,6 +36,35 @@ impl SpaceStatus {
     }
 }
 
+/// The language of a space's pages and messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Locale {
+    #[default]
+    En,
+    Fr,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Fr => "fr",
+        }
+    }
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "en" => Ok(Locale::En),
+            "fr" => Ok(Locale::Fr),
+            _ => Err(Error::invalid(field, "must be en or fr")),
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        if s == "fr" { Locale::Fr } else { Locale::En }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Branding {
     pub logo_url: Option<String>,
@@ -49,6 +80,7 @@ pub struct Space {
     pub display_name: String,
     pub status: SpaceStatus,
     pub branding: Branding,
+    pub locale: Locale,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -70,6 +102,7 @@ impl From<tenant::Model> for Space {
                 accent_colour: m.accent_colour,
                 support_email: m.support_email,
             },
+            locale: Locale::from_db(&m.locale),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -145,6 +178,8 @@ pub struct NewSpace {
     pub display_name: String,
     pub domains: Vec<String>,
     pub branding: BrandingInput,
+    /// `en` (the default) or `fr`.
+    pub locale: Option<String>,
     pub admin_email: String,
     pub admin_given_name: String,
     pub admin_family_name: String,
@@ -180,6 +215,12 @@ pub async fn create(db: &Db, new: NewSpace, accept_url: &str) -> Result<CreatedS
     let display_name = name("displayName", &new.display_name, 200)?;
     let domains = parse_domains(&new.domains)?;
     let branding = new.branding.parse()?;
+    let locale = new
+        .locale
+        .as_deref()
+        .map(|l| Locale::parse("locale", l))
+        .transpose()?
+        .unwrap_or_default();
     let id = TenantId::new();
     let admin_org_placeholder = crate::OrganisationId::new();
     let admin = NewPerson::parse(
@@ -203,6 +244,7 @@ pub async fn create(db: &Db, new: NewSpace, accept_url: &str) -> Result<CreatedS
         primary_colour: Set(None),
         accent_colour: Set(None),
         support_email: Set(None),
+        locale: Set(locale.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -258,36 +300,97 @@ pub struct SpaceUpdate {
     pub display_name: Option<String>,
     pub domains: Option<Vec<String>>,
     pub branding: BrandingInput,
+    pub locale: Option<String>,
 }
 
-pub async fn update(db: &Db, id: TenantId, up: SpaceUpdate) -> Result<Space> {
-    let display_name = up
-        .display_name
-        .as_deref()
-        .map(|s| name("displayName", s, 200))
-        .transpose()?;
-    let domains = up.domains.as_deref().map(parse_domains).transpose()?;
-    let branding = up.branding.parse()?;
-    let tx = TenantTx::begin(db, id).await?;
-    let m = tenant::Entity::find_by_id(id.uuid())
+/// What a tenant admin may change about their own space: everything but its domains, which stay
+/// with platform operators (a domain routes requests).
+#[derive(Default)]
+pub struct BrandingUpdate {
+    pub display_name: Option<String>,
+    pub branding: BrandingInput,
+    pub locale: Option<String>,
+}
+
+struct ParsedLook {
+    display_name: Option<String>,
+    branding: ParsedBranding,
+    locale: Option<Locale>,
+}
+
+fn parse_look(
+    display_name: Option<&str>,
+    branding: &BrandingInput,
+    locale: Option<&str>,
+) -> Result<ParsedLook> {
+    Ok(ParsedLook {
+        display_name: display_name
+            .map(|s| name("displayName", s, 200))
+            .transpose()?,
+        branding: branding.parse()?,
+        locale: locale.map(|l| Locale::parse("locale", l)).transpose()?,
+    })
+}
+
+/// Writes name, branding and locale of the transaction's own tenant.
+async fn write_look(tx: &TenantTx, look: ParsedLook) -> Result<Space> {
+    let m = tenant::Entity::find_by_id(tx.tenant_uuid())
         .one(&tx.tx)
         .await?
         .ok_or(Error::NotFound)?;
     let mut am: tenant::ActiveModel = m.into();
-    if let Some(n) = display_name {
+    if let Some(n) = look.display_name {
         am.display_name = Set(n);
     }
-    apply(&mut am.logo_url, branding.logo_url);
-    apply(&mut am.primary_colour, branding.primary_colour);
-    apply(&mut am.accent_colour, branding.accent_colour);
-    apply(&mut am.support_email, branding.support_email);
+    apply(&mut am.logo_url, look.branding.logo_url);
+    apply(&mut am.primary_colour, look.branding.primary_colour);
+    apply(&mut am.accent_colour, look.branding.accent_colour);
+    apply(&mut am.support_email, look.branding.support_email);
+    if let Some(l) = look.locale {
+        am.locale = Set(l.as_str().to_owned());
+    }
     am.updated_at = Set(Utc::now());
-    let m = am.update(&tx.tx).await?;
+    Ok(am.update(&tx.tx).await?.into())
+}
+
+pub async fn update(db: &Db, id: TenantId, up: SpaceUpdate) -> Result<Space> {
+    let look = parse_look(
+        up.display_name.as_deref(),
+        &up.branding,
+        up.locale.as_deref(),
+    )?;
+    let domains = up.domains.as_deref().map(parse_domains).transpose()?;
+    let tx = TenantTx::begin(db, id).await?;
+    let space = write_look(&tx, look).await?;
     if let Some(d) = domains {
         replace_domains(&tx, &d).await?;
     }
     tx.commit().await?;
-    Ok(m.into())
+    Ok(space)
+}
+
+/// A tenant admin edits the name, branding, support contact and locale of their own space.
+pub async fn update_branding(tx: &TenantTx, who: &Principal, up: BrandingUpdate) -> Result<Space> {
+    if !who.is_tenant_admin() {
+        return Err(Error::Forbidden(
+            "only a tenant admin may change the space's branding",
+        ));
+    }
+    let look = parse_look(
+        up.display_name.as_deref(),
+        &up.branding,
+        up.locale.as_deref(),
+    )?;
+    write_look(tx, look).await
+}
+
+/// The host a space's links point to: its first custom domain, else `<slug>.<base domain>`.
+pub async fn public_host(db: &Db, space: &Space, base_domain: &str) -> Result<String> {
+    Ok(domains_of(db, space.id)
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| format!("{}.{base_domain}", space.slug)))
 }
 
 pub async fn set_status(db: &Db, id: TenantId, status: SpaceStatus) -> Result<Space> {
