@@ -59,7 +59,7 @@ async fn staff(backend: Backend) {
     .await;
     assert_eq!(
         code(&v),
-        "BAD_USER_INPUT",
+        "NOT_FOUND",
         "HR of A cannot even see B's people: {v}"
     );
     let v = enrol(

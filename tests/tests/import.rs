@@ -259,11 +259,7 @@ async fn import_walls(backend: Backend) {
     let before = app.dump_tenant(&a.id).await;
     let csv = "email,given name,family name,organisation\nz@a.test,Z,Z,A-REF\n";
     let v = import(&app, &b, &b.admin_token, &a_edition, csv, false).await;
-    assert_eq!(
-        code(&v),
-        "BAD_USER_INPUT",
-        "A's edition is unknown in B: {v}"
-    );
+    assert_eq!(code(&v), "NOT_FOUND", "A's edition is unknown in B: {v}");
     let v = import(&app, &b, &b.admin_token, &b_edition, csv, false).await;
     assert_eq!(
         ok(&v)["importEnrolments"]["errors"][0]["column"],

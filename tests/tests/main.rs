@@ -14,3 +14,4 @@ mod ops;
 mod rls;
 mod schema;
 mod walls;
+mod walls_generated;

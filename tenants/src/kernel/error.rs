@@ -10,6 +10,13 @@ pub enum Error {
     },
     #[error("not found")]
     NotFound,
+    /// An id given as input names nothing the caller may see in this space: unknown, or
+    /// another space's, with the same answer either way. NOT_FOUND on that field.
+    #[error("{field}: {reason}")]
+    NotFoundField {
+        field: Cow<'static, str>,
+        reason: Cow<'static, str>,
+    },
     #[error("not signed in: {0}")]
     Unauthenticated(&'static str),
     #[error("forbidden: {0}")]
@@ -64,11 +71,21 @@ impl Error {
         }
     }
 
-    /// An id given as input that names nothing (or nothing the caller may see) is bad input on
+    pub fn not_found_field(
+        field: impl Into<Cow<'static, str>>,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::NotFoundField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An id given as input that names nothing (or nothing the caller may see) is NOT_FOUND on
     /// that field; any other error stays what it is.
     pub fn not_found_as(self, field: &'static str, reason: &'static str) -> Self {
         match self {
-            Self::NotFound => Self::invalid(field, reason),
+            Self::NotFound => Self::not_found_field(field, reason),
             e => e,
         }
     }
