@@ -17,6 +17,7 @@ const INTROSPECTION: &str = r#"query {
   __schema {
     queryType { name }
     mutationType { name }
+    subscriptionType { name }
     types {
       kind name
       fields { name description args { name defaultValue type { ...T } } type { ...T } }
@@ -91,6 +92,10 @@ impl Schema {
             .await;
         let v = serde_json::to_value(&resp).unwrap();
         let s = ok(&v)["__schema"].clone();
+        assert!(
+            s["subscriptionType"].is_null(),
+            "the schema has subscriptions, which this test does not call yet: teach the generator to open them over graphql-transport-ws, with the same probes"
+        );
         let types: HashMap<String, Value> = s["types"]
             .as_array()
             .unwrap()
