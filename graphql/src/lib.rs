@@ -31,12 +31,11 @@ pub fn build_schema(introspection: bool) -> SpacesSchema {
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(64)
     .limit_directives(10)
-    .extension(limits::Limits)
-    .extension(error::NameTheId);
+    .extension(limits::Limits);
     if !introspection {
         b = b.disable_introspection();
     }
-    b.finish()
+    b.extension(error::NameTheId).finish()
 }
 
 /// The SDL written to `schema.graphql`.
