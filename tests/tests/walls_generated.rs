@@ -1,7 +1,7 @@
 //! Journey 12, generated from the schema. Every query and mutation is called as tenant B's
-//! admin, as B's learner and without a token at B. Each `ID` (an argument, or a field of an
-//! input, nested) is probed in turn: once with an id that names nothing, then with each id of
-//! A's rows of its type, every other `ID` holding a valid row of B. The two answers must be
+//! admin, B's HR, B's learner and without a token at B. Each `ID` (an argument, or a field of
+//! an input, nested) is probed in turn: once with an id that names nothing, then with each id
+//! of A's rows of its type, every other `ID` holding a valid row of B. The two answers must be
 //! the same, and say NOT_FOUND on that field (or FORBIDDEN, for a caller who may not do this at
 //! all; without a token, UNAUTHENTICATED). Nothing of A (ids, emails, names, secrets) may
 //! appear in any answer, and A's rows, dumped below the application before and after, must be
@@ -148,7 +148,7 @@ mod generator;
 mod spaces;
 
 use generator::{Ctx, Filler, Op, Probe, Schema, Slot, lookup_exact, named};
-use spaces::{plain_b, rich_a};
+use spaces::{SpaceB, plain_b, rich_a};
 
 // --- What A's rows say, and what an answer may not --------------------------------------
 
@@ -347,12 +347,20 @@ async fn generated_walls(backend: Backend) {
         .await;
     let provider = ok(&v)["course"]["providerId"].as_str().unwrap().to_owned();
     let a = rich_a(&app, &op, &courses).await;
-    let (b, b_learner, b_rows) = plain_b(&app, &op, &courses, &provider).await;
+    let SpaceB {
+        campus: b,
+        hr_token: b_hr,
+        learner_token: b_learner,
+        rows: b_rows,
+    } = plain_b(&app, &op, &courses, &provider).await;
     let (schema, ops) = Schema::read().await;
 
     let before = app.dump_tenant(&a.campus.id).await;
     for (t, rows) in &before {
-        assert!(!rows.is_empty(), "A has rows in {t}");
+        assert!(
+            !rows.is_empty(),
+            "A has no row in {t}: make rich_a (tests/tests/walls_generated/spaces.rs) write one, so that B's calls are shown to leave it alone"
+        );
     }
     // What is A's alone: words B shares (fixture names, module titles) say nothing.
     let shared = words(&app.dump_tenant(&b.id).await);
@@ -397,6 +405,7 @@ async fn generated_walls(backend: Backend) {
     // FORBIDDEN.
     let callers = [
         ("B's admin", Some(b.admin_token.clone()), true),
+        ("B's HR", Some(b_hr.clone()), false),
         ("B's learner", Some(b_learner.clone()), false),
         ("anyone at B", None, false),
     ];
@@ -491,7 +500,7 @@ async fn generated_walls(backend: Backend) {
     }
     let (calls, failures) = (run.calls, std::mem::take(&mut run.failures));
     eprintln!(
-        "walls_generated: {} operations, {calls} calls as B's admin, B's learner and anyone at B",
+        "walls_generated: {} operations, {calls} calls as B's admin, HR, learner and anyone at B",
         ops.len()
     );
     assert!(
@@ -508,7 +517,7 @@ async fn generated_walls(backend: Backend) {
     let after = app.dump_tenant(&a.campus.id).await;
     assert_eq!(before, after, "no row of A changed");
     // B's callers were signed in throughout, or the answers above would prove nothing.
-    for (who, token, _) in callers.iter().take(2) {
+    for (who, token, _) in callers.iter().take(3) {
         let v = app
             .gql(
                 Some(&b.slug),

@@ -98,3 +98,22 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn an_id_naming_nothing_is_not_found_on_its_field_and_other_errors_stay() {
+        match Error::NotFound.not_found_as("personId", "no such person") {
+            Error::NotFoundField { field, reason } => {
+                assert_eq!((&*field, &*reason), ("personId", "no such person"));
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(
+            Error::Forbidden("no").not_found_as("personId", "no such person"),
+            Error::Forbidden("no")
+        ));
+    }
+}

@@ -143,15 +143,27 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     }
 }
 
-/// B: a valid row of each kind (to fill the slots not probed), and a learner's token.
-pub(super) async fn plain_b(
-    app: &TestApp,
-    op: &str,
-    courses: &[String],
-    provider: &str,
-) -> (Campus, String, BTreeMap<Kind, String>) {
+/// B, with a valid row of each kind (to fill the ids a probe leaves alone), and the tokens of
+/// its HR (of the company those rows are in) and of a learner.
+pub(super) struct SpaceB {
+    pub(super) campus: Campus,
+    pub(super) hr_token: String,
+    pub(super) learner_token: String,
+    pub(super) rows: BTreeMap<Kind, String>,
+}
+
+pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provider: &str) -> SpaceB {
     let b = fixtures::campus(app, op).await;
     let company = fixtures::company(app, &b, "B Corp").await;
+    let (_, hr_token) = fixtures::member(
+        app,
+        &b,
+        &b.admin_token,
+        &company,
+        &format!("hr@{}.test", b.slug),
+        "ORG_ADMIN",
+    )
+    .await;
     let (learner, learner_token) = fixtures::member(
         app,
         &b,
@@ -176,5 +188,10 @@ pub(super) async fn plain_b(
         (Kind::Course, courses[0].clone()),
         (Kind::Provider, provider.to_owned()),
     ]);
-    (b, learner_token, rows)
+    SpaceB {
+        campus: b,
+        hr_token,
+        learner_token,
+        rows,
+    }
 }
