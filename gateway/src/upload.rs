@@ -91,6 +91,11 @@ fn check_operation(request: &async_graphql::Request) -> Result<(), Refusal> {
     let op = match (&doc.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).ok_or_else(wrong)?,
+        // One named operation and no operationName is allowed by the spec; async-graphql files
+        // a named operation under `Multiple`.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().ok_or_else(wrong)?
+        }
         (DocumentOperations::Multiple(_), None) => return Err(wrong()),
     };
     let items = &op.node.selection_set.node.items;

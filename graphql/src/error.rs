@@ -70,6 +70,13 @@ impl From<Error> for ApiError {
         match e {
             Error::Invalid { field, reason } => ApiError::bad_input(&field, &reason),
             Error::NotFound => ApiError::not_found(),
+            Error::NotFoundField { field, reason } => ApiError {
+                code: "NOT_FOUND",
+                message: format!("{field}: {reason}"),
+                field: Some(field.into_owned()),
+                reason: Some(reason.into_owned()),
+                retry_after_secs: None,
+            },
             Error::Unauthenticated(m) => ApiError::unauthenticated(m),
             Error::Forbidden(m) => ApiError::forbidden(m),
             Error::Conflict { field, reason } => ApiError {
@@ -137,4 +144,75 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub fn parse_id<T: std::str::FromStr>(field: &str, id: &async_graphql::ID) -> ApiResult<T> {
     id.parse::<T>()
         .map_err(|_| ApiError::bad_input(field, "is not a valid id"))
+}
+
+/// Names the id a bare NOT_FOUND is about, when the field takes exactly one `ID` argument: the
+/// client learns which id named nothing, with the same answer for an unknown id and another
+/// space's. Where a call carries several ids, the service names the field itself
+/// (`Error::not_found_as`), and this leaves it alone.
+pub struct NameTheId;
+
+impl async_graphql::extensions::ExtensionFactory for NameTheId {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(NameTheId)
+    }
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for NameTheId {
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        info: async_graphql::extensions::ResolveInfo<'_>,
+        next: async_graphql::extensions::NextResolve<'_>,
+    ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
+        if info.field.arguments.is_empty() {
+            return next.run(ctx, info).await;
+        }
+        let (parent, name, path) = (info.parent_type, info.name, info.path_node.to_string_vec());
+        let given: Vec<String> = info
+            .field
+            .arguments
+            .iter()
+            .map(|(n, _)| n.node.to_string())
+            .collect();
+        next.run(ctx, info).await.map_err(|mut e| {
+            let bare_not_found = e.extensions.as_ref().is_some_and(|x| {
+                x.get("code") == Some(&async_graphql::Value::from("NOT_FOUND"))
+                    && x.get("field").is_none()
+            });
+            // Only the field's own error: one bubbling up from below is about another id.
+            let own = e.path.len() == path.len();
+            if bare_not_found
+                && own
+                && let Some(arg) = sole_id_argument(ctx, parent, name, &given)
+                && let Some(x) = e.extensions.as_mut()
+            {
+                x.set("field", arg);
+            }
+            e
+        })
+    }
+}
+
+/// The one `ID` (or list of `ID`s) argument of `parent.name` that the query gives, if exactly one.
+fn sole_id_argument(
+    ctx: &async_graphql::extensions::ExtensionContext<'_>,
+    parent: &str,
+    name: &str,
+    given: &[String],
+) -> Option<String> {
+    let field = ctx
+        .schema_env
+        .registry
+        .types
+        .get(parent)?
+        .field_by_name(name)?;
+    let mut ids = field.args.values().filter(|a| {
+        given.contains(&a.name) && a.ty.trim_matches(|c| matches!(c, '[' | ']' | '!')) == "ID"
+    });
+    match (ids.next(), ids.next()) {
+        (Some(a), None) => Some(a.name.clone()),
+        _ => None,
+    }
 }

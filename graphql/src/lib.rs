@@ -41,7 +41,7 @@ pub fn build_schema(introspection: bool) -> SpacesSchema {
     if !introspection {
         b = b.disable_introspection();
     }
-    b.finish()
+    b.extension(error::NameTheId).finish()
 }
 
 /// The SDL written to `schema.graphql`.

@@ -328,3 +328,137 @@ pub async fn open_edition(
     assert_eq!(ok(&v)["openEdition"]["status"], "OPEN");
     id
 }
+
+/// Creates an organisation of `kind` under `parent`; returns its id.
+pub async fn organisation(
+    app: &TestApp,
+    c: &Campus,
+    parent: &str,
+    kind: &str,
+    name: &str,
+) -> String {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id } }",
+            json!({ "i": { "parentId": parent, "kind": kind, "name": name } }),
+        )
+        .await;
+    ok(&v)["createOrganisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Invites a person without accepting; returns the person's id.
+pub async fn invite(
+    app: &TestApp,
+    c: &Campus,
+    org: &str,
+    email: &str,
+    given_name: &str,
+    role: &str,
+) -> String {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: InvitePersonInput!) { invitePerson(input: $i) { id } }",
+            json!({ "i": { "email": email, "givenName": given_name, "familyName": unique("Family-"), "organisationId": org, "role": role } }),
+        )
+        .await;
+    ok(&v)["invitePerson"]["id"].as_str().unwrap().to_owned()
+}
+
+/// The ids of the role grants a person holds.
+pub async fn grants_of(app: &TestApp, c: &Campus, person: &str) -> Vec<String> {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "query($id: ID!) { person(id: $id) { roles { id } } }",
+            json!({ "id": person }),
+        )
+        .await;
+    ok(&v)["person"]["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// HR (or an admin, by `token`) enrols a person; returns the enrolment's id.
+pub async fn enrol(app: &TestApp, c: &Campus, token: &str, edition: &str, person: &str) -> String {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(token),
+            "mutation($i: EnrolInput!) { enrol(input: $i) { id } }",
+            json!({ "i": { "editionId": edition, "personId": person } }),
+        )
+        .await;
+    ok(&v)["enrol"]["id"].as_str().unwrap().to_owned()
+}
+
+/// A pathway over `editions`, curated by the campus admin; returns its id.
+pub async fn pathway(app: &TestApp, c: &Campus, title: &str, editions: &[&str]) -> String {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: CreatePathwayInput!) { createPathway(input: $i) { id } }",
+            json!({ "i": { "title": title, "editionIds": editions } }),
+        )
+        .await;
+    ok(&v)["createPathway"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Writes a learner's progress on a module as the LMS connector will: through the server's own
+/// connection, inside the tenant (so row-level security applies on PostgreSQL).
+pub async fn record_progress(
+    app: &TestApp,
+    tenant: &str,
+    enrolment: &str,
+    module: &str,
+    done: bool,
+) {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let db = &app.state.deps.db;
+    let backend = db.backend();
+    let uuid = |s: &str| sea_orm::Value::from(uuid::Uuid::parse_str(s).unwrap());
+    let tx = db.connection().begin().await.unwrap();
+    if db.is_postgres() {
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT set_config('app.tenant_id', $1, true)",
+            [tenant.into()],
+        ))
+        .await
+        .unwrap();
+    }
+    let sql = "INSERT INTO module_progress (tenant_id, id, enrolment_id, module_id, completed_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6)";
+    let sql = if db.is_postgres() {
+        sql.to_owned()
+    } else {
+        sql.replace('$', "?")
+    };
+    let now = chrono::Utc::now();
+    tx.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            uuid(tenant),
+            uuid::Uuid::now_v7().into(),
+            uuid(enrolment),
+            uuid(module),
+            done.then_some(now).into(),
+            now.into(),
+        ],
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}

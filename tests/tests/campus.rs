@@ -244,7 +244,7 @@ async fn member_companies(backend: Backend) {
             json!({ "i": { "parentId": b, "kind": "DEPARTMENT", "name": "Sales" } }),
         )
         .await;
-    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    assert_eq!(code(&v), "NOT_FOUND", "{v}");
 
     // The campus admin sees all, with head counts.
     let orgs = "{ organisations(first: 10) { edges { node { name kind sizeBand headCount } } } }";

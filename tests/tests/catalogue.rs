@@ -73,10 +73,6 @@ async fn catalogue(backend: Backend) {
             json!({ "skills": [{ "escoUri": "https://example.org/skill", "label": "x" }] }),
             "skills[0].escoUri",
         ),
-        (
-            json!({ "providerId": uuid::Uuid::now_v7().to_string() }),
-            "providerId",
-        ),
     ] {
         let mut input = facts(&provider, "Bad", "fr", 4, "a");
         for (k, val) in patch.as_object().unwrap() {
@@ -88,6 +84,14 @@ async fn catalogue(backend: Backend) {
         assert_eq!(code(&v), "BAD_USER_INPUT", "{patch}: {v}");
         assert_eq!(v["errors"][0]["extensions"]["field"], field, "{v}");
     }
+    // An id that names nothing is not found, on its field.
+    let mut input = facts(&provider, "Bad", "fr", 4, "a");
+    input["providerId"] = json!(uuid::Uuid::now_v7().to_string());
+    let v = app
+        .gql(None, Some(&op), CREATE_COURSE, json!({ "i": input }))
+        .await;
+    assert_eq!(code(&v), "NOT_FOUND", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "providerId", "{v}");
 
     // Drafts are invisible to spaces; publishing shows them; retiring hides them again.
     let browse = "query($f: CourseFilterInput) { courses(filter: $f, first: 50) { edges { node { id title language eqfLevel skills { escoUri } } } } }";

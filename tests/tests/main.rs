@@ -18,3 +18,4 @@ mod outage;
 mod rls;
 mod schema;
 mod walls;
+mod walls_generated;

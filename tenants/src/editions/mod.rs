@@ -511,7 +511,7 @@ async fn check_organisations(tx: &TenantTx, v: &Visibility) -> Result<()> {
     for (i, id) in ids.iter().enumerate() {
         match found.get(&id.uuid()) {
             None => {
-                return Err(Error::invalid(
+                return Err(Error::not_found_field(
                     format!("visibleTo[{i}]"),
                     "no such organisation",
                 ));
@@ -844,13 +844,14 @@ pub async fn create(tx: &TenantTx, who: &Principal, new: NewEdition) -> Result<E
     fields.check()?;
     let vis = visibility(Some(new.visibility), new.visible_to)?
         .ok_or_else(|| Error::Internal("visibility was given".into()))?;
-    let course = catalogue::get(tx, new.course).await.map_err(|e| match e {
-        Error::NotFound => Error::invalid("courseId", "no such course"),
-        e => e,
-    })?;
+    let course = catalogue::get(tx, new.course)
+        .await
+        .map_err(|e| e.not_found_as("courseId", "no such course"))?;
     match course.status {
         // A draft is invisible to tenants: it reads as unknown.
-        CourseStatus::Draft => return Err(Error::invalid("courseId", "no such course")),
+        CourseStatus::Draft => {
+            return Err(Error::not_found_field("courseId", "no such course"));
+        }
         CourseStatus::Retired => {
             return Err(Error::invalid(
                 "courseId",

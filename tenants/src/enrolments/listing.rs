@@ -98,7 +98,9 @@ pub async fn of_edition(
     page: PageRequest,
     with_progress: bool,
 ) -> Result<Page<Enrolment>> {
-    editions::load(tx, edition).await?;
+    editions::load(tx, edition)
+        .await
+        .map_err(|e| e.not_found_as("editionId", "no such edition"))?;
     let mut q = tx
         .select::<enrolment::Entity>()
         .filter(enrolment::Column::EditionId.eq(edition.uuid()));
@@ -107,14 +109,24 @@ pub async fn of_edition(
     }
     // Only the people of `under`'s subtree when asked, always within what the caller reads.
     let asked = match under {
-        Some(id) => Some(organisations::get(tx, who, id).await?.path),
+        Some(id) => Some(
+            organisations::get(tx, who, id)
+                .await
+                .map_err(|e| e.not_found_as("organisationId", "no such organisation"))?
+                .path,
+        ),
         None => None,
     };
     let roots = match (who.readable_roots(), asked) {
         (Some(r), _) if r.is_empty() => {
             return Err(Error::Forbidden("this needs an HR or manager role"));
         }
-        (_, Some(path)) if !who.may(Need::Read, &path) => return Err(Error::NotFound),
+        (_, Some(path)) if !who.may(Need::Read, &path) => {
+            return Err(Error::not_found_field(
+                "organisationId",
+                "no such organisation",
+            ));
+        }
         (_, Some(path)) => Some(vec![path]),
         (r, None) => r,
     };

@@ -10,6 +10,13 @@ pub enum Error {
     },
     #[error("not found")]
     NotFound,
+    /// An id given as input names nothing the caller may see in this space: unknown, or
+    /// another space's, with the same answer either way. NOT_FOUND on that field.
+    #[error("{field}: {reason}")]
+    NotFoundField {
+        field: Cow<'static, str>,
+        reason: Cow<'static, str>,
+    },
     #[error("not signed in: {0}")]
     Unauthenticated(&'static str),
     #[error("forbidden: {0}")]
@@ -113,11 +120,21 @@ impl Error {
         }
     }
 
-    /// An id given as input that names nothing (or nothing the caller may see) is bad input on
+    pub fn not_found_field(
+        field: impl Into<Cow<'static, str>>,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::NotFoundField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An id given as input that names nothing (or nothing the caller may see) is NOT_FOUND on
     /// that field; any other error stays what it is.
     pub fn not_found_as(self, field: &'static str, reason: &'static str) -> Self {
         match self {
-            Self::NotFound => Self::invalid(field, reason),
+            Self::NotFound => Self::not_found_field(field, reason),
             e => e,
         }
     }
@@ -128,5 +145,24 @@ impl Error {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::conflict(field, reason),
             _ => Self::from(err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn an_id_naming_nothing_is_not_found_on_its_field_and_other_errors_stay() {
+        match Error::NotFound.not_found_as("personId", "no such person") {
+            Error::NotFoundField { field, reason } => {
+                assert_eq!((&*field, &*reason), ("personId", "no such person"));
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(
+            Error::Forbidden("no").not_found_as("personId", "no such person"),
+            Error::Forbidden("no")
+        ));
     }
 }

@@ -156,7 +156,7 @@ async fn check_editions(tx: &TenantTx, ids: &[EditionId]) -> Result<()> {
     for (i, id) in ids.iter().enumerate() {
         match found.get(&id.uuid()) {
             None => {
-                return Err(Error::invalid(
+                return Err(Error::not_found_field(
                     format!("editionIds[{i}]"),
                     "no such edition",
                 ));
@@ -244,7 +244,10 @@ pub async fn set_editions(
     editions: &[EditionId],
 ) -> Result<Pathway> {
     require_admin(who)?;
-    load(tx, id).await?;
+    // Two kinds of ids in one call: say which one names nothing.
+    load(tx, id)
+        .await
+        .map_err(|e| e.not_found_as("id", "no such pathway"))?;
     check_editions(tx, editions).await?;
     write_steps(tx, id, editions).await?;
     tx.update_many::<pathway::Entity>()

@@ -337,7 +337,9 @@ pub async fn grant_role(
     org: OrganisationId,
     role: Role,
 ) -> Result<RoleGrantId> {
-    let target = get(tx, who, person).await?;
+    let target = get(tx, who, person)
+        .await
+        .map_err(|e| e.not_found_as("personId", "no such person"))?;
     let node = organisations::get(tx, who, org)
         .await
         .map_err(|e| e.not_found_as("organisationId", "no such organisation"))?;

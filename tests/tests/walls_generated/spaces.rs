@@ -1,0 +1,197 @@
+//! The two spaces: A, with a row in every table, and B, whose valid rows fill the ids a
+//! probe leaves alone.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use spaces_tests::TestApp;
+use spaces_tests::app::ok;
+use spaces_tests::fixtures::{self, Campus, unique};
+
+use super::Kind;
+
+/// A's ids by the kind of row they name, and the secrets B must not be able to use.
+pub(super) struct SpaceA {
+    pub(super) campus: Campus,
+    pub(super) ids: BTreeMap<Kind, Vec<String>>,
+    pub(super) admin_email: String,
+    pub(super) refresh_token: String,
+    pub(super) invitation_token: String,
+}
+
+/// A space with something in every table: a tree of organisations (one archived), people in
+/// each role (one still invited), draft and open editions, a pathway, enrolments (one waiting
+/// for approval), a session.
+pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> SpaceA {
+    let a = fixtures::campus(app, op).await;
+    let company = fixtures::organisation(app, &a, &a.root_id, "COMPANY", &unique("A-Co-")).await;
+    let dept = fixtures::organisation(app, &a, &company, "DEPARTMENT", &unique("A-Dept-")).await;
+    let team = fixtures::organisation(app, &a, &dept, "TEAM", &unique("A-Team-")).await;
+    let gone = fixtures::organisation(app, &a, &company, "TEAM", &unique("A-Gone-")).await;
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "mutation($id: ID!) { archiveOrganisation(id: $id) { id } }",
+            json!({ "id": gone }),
+        )
+        .await;
+    ok(&v);
+    let mail = |who: &str| format!("{}@{}.test", unique(who), a.slug);
+    let (hr, hr_token) =
+        fixtures::member(app, &a, &a.admin_token, &company, &mail("hr"), "ORG_ADMIN").await;
+    let (manager, _) =
+        fixtures::member(app, &a, &a.admin_token, &dept, &mail("mgr"), "MANAGER").await;
+    let (learner, learner_token) =
+        fixtures::member(app, &a, &a.admin_token, &team, &mail("lea"), "LEARNER").await;
+    let invited_email = mail("new");
+    let invited = fixtures::invite(
+        app,
+        &a,
+        &team,
+        &invited_email,
+        &unique("Invitee-"),
+        "LEARNER",
+    )
+    .await;
+    let self_ed = fixtures::open_edition(
+        app,
+        &a,
+        &courses[0],
+        "SELF_ENROLMENT",
+        Some(50),
+        &[&company],
+    )
+    .await;
+    let approval_ed = fixtures::open_edition(app, &a, &courses[1], "ON_APPROVAL", None, &[]).await;
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "mutation($i: CreateEditionInput!) { createEdition(input: $i) { id } }",
+            json!({ "i": { "courseId": courses[0], "title": unique("A draft "), "enrolmentMode": "ASSIGNED_ONLY", "visibility": "WHOLE_TENANT", "includedInSubscription": true } }),
+        )
+        .await;
+    let draft_ed = ok(&v)["createEdition"]["id"].as_str().unwrap().to_owned();
+    for ed in [&self_ed, &approval_ed] {
+        let v = app
+            .gql(
+                Some(&a.slug),
+                Some(&a.admin_token),
+                "mutation($id: ID!, $t: String!) { updateEdition(id: $id, input: { title: $t, description: $t }) { id } }",
+                json!({ "id": ed, "t": unique("A edition ") }),
+            )
+            .await;
+        ok(&v);
+    }
+    let pathway =
+        fixtures::pathway(app, &a, &unique("A pathway "), &[&self_ed, &approval_ed]).await;
+    let assigned = fixtures::enrol(app, &a, &hr_token, &self_ed, &learner).await;
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "query($id: ID!) { edition(id: $id) { modules { id } } }",
+            json!({ "id": self_ed }),
+        )
+        .await;
+    let module = ok(&v)["edition"]["modules"][0]["id"].as_str().unwrap();
+    fixtures::record_progress(app, &a.id, &assigned, module, true).await;
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&learner_token),
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { id status } }",
+            json!({ "e": approval_ed }),
+        )
+        .await;
+    assert_eq!(ok(&v)["selfEnrol"]["status"], "PENDING_APPROVAL");
+    let pending = v["data"]["selfEnrol"]["id"].as_str().unwrap().to_owned();
+    let session = fixtures::sign_in(app, &a.slug, &a.admin_email, fixtures::PASSWORD).await;
+    let admin = ok(&session)["signIn"]["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh_token = session["data"]["signIn"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invitation_token = fixtures::invitation_token(app, &a.slug, &invited_email).await;
+    let people = [admin, hr, manager, learner, invited];
+    let mut grants = Vec::new();
+    for p in &people {
+        grants.extend(fixtures::grants_of(app, &a, p).await);
+    }
+    let ids = BTreeMap::from([
+        (
+            Kind::Organisation,
+            vec![a.root_id.clone(), company, dept, team, gone],
+        ),
+        (Kind::Person, people.to_vec()),
+        (Kind::Edition, vec![self_ed, approval_ed, draft_ed]),
+        (Kind::Pathway, vec![pathway]),
+        (Kind::Enrolment, vec![assigned, pending]),
+        (Kind::RoleGrant, grants),
+        (Kind::Tenant, vec![a.id.clone()]),
+    ]);
+    SpaceA {
+        admin_email: a.admin_email.clone(),
+        campus: a,
+        ids,
+        refresh_token,
+        invitation_token,
+    }
+}
+
+/// B, with a valid row of each kind (to fill the ids a probe leaves alone), and the tokens of
+/// its HR (of the company those rows are in) and of a learner.
+pub(super) struct SpaceB {
+    pub(super) campus: Campus,
+    pub(super) hr_token: String,
+    pub(super) learner_token: String,
+    pub(super) rows: BTreeMap<Kind, String>,
+}
+
+pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provider: &str) -> SpaceB {
+    let b = fixtures::campus(app, op).await;
+    let company = fixtures::company(app, &b, "B Corp").await;
+    let (_, hr_token) = fixtures::member(
+        app,
+        &b,
+        &b.admin_token,
+        &company,
+        &format!("hr@{}.test", b.slug),
+        "ORG_ADMIN",
+    )
+    .await;
+    let (learner, learner_token) = fixtures::member(
+        app,
+        &b,
+        &b.admin_token,
+        &company,
+        &format!("lea@{}.test", b.slug),
+        "LEARNER",
+    )
+    .await;
+    let edition = fixtures::open_edition(app, &b, &courses[0], "SELF_ENROLMENT", None, &[]).await;
+    let pathway = fixtures::pathway(app, &b, "B pathway", &[&edition]).await;
+    let enrolment = fixtures::enrol(app, &b, &b.admin_token, &edition, &learner).await;
+    let grant = fixtures::grants_of(app, &b, &learner).await.remove(0);
+    let rows = BTreeMap::from([
+        (Kind::Organisation, company),
+        (Kind::Person, learner),
+        (Kind::Edition, edition),
+        (Kind::Pathway, pathway),
+        (Kind::Enrolment, enrolment),
+        (Kind::RoleGrant, grant),
+        (Kind::Tenant, b.id.clone()),
+        (Kind::Course, courses[0].clone()),
+        (Kind::Provider, provider.to_owned()),
+    ]);
+    SpaceB {
+        campus: b,
+        hr_token,
+        learner_token,
+        rows,
+    }
+}
