@@ -81,6 +81,13 @@ impl From<Error> for ApiError {
                 reason: None,
                 retry_after_secs: Some(retry_after_secs),
             },
+            Error::Unavailable { retry_after_secs } => ApiError {
+                code: "UNAVAILABLE",
+                message: format!("temporarily unavailable; retry in {retry_after_secs} s"),
+                field: None,
+                reason: None,
+                retry_after_secs: Some(retry_after_secs),
+            },
             e @ (Error::Db(_) | Error::Internal(_)) => {
                 let mut chain = e.to_string();
                 let mut src = std::error::Error::source(&e);

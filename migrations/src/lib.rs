@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod builders;
 mod m0001_foundation;
 mod m0002_catalogue_editions;
+mod m0004_session_version;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_catalogue_editions::Migration),
+            Box::new(m0004_session_version::Migration),
         ]
     }
 }

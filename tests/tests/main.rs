@@ -13,4 +13,5 @@ mod mail;
 mod ops;
 mod rls;
 mod schema;
+mod signin_hardening;
 mod walls;

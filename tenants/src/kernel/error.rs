@@ -28,6 +28,9 @@ pub enum Error {
     },
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The server is busy or a dependency is away; the same request may succeed later.
+    #[error("temporarily unavailable, retry in {retry_after_secs} s")]
+    Unavailable { retry_after_secs: u64 },
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal error: {0}")]
