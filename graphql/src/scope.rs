@@ -255,19 +255,22 @@ struct RootFieldsExtension {
     operation: std::sync::Mutex<Option<String>>,
 }
 
+/// Root fields of `set`, fragments spread in place, counted only up to 2 (all that
+/// [`RequestScope::alone`] asks): the walk stops there, so no document, however its fragments
+/// spread each other, costs more than a few steps.
 fn count_root(
     set: &async_graphql::parser::types::SelectionSet,
     doc: &async_graphql::parser::types::ExecutableDocument,
     depth: usize,
 ) -> usize {
     use async_graphql::parser::types::Selection;
-    // Fragments cannot nest deeper than the recursion limit; past that, count generously.
-    if depth > 64 {
-        return usize::MAX / 2;
+    // A cycle of fragments fails validation later; meanwhile count it as more than one.
+    if depth > 16 {
+        return 2;
     }
-    set.items
-        .iter()
-        .map(|item| match &item.node {
+    let mut n = 0;
+    for item in &set.items {
+        n += match &item.node {
             Selection::Field(_) => 1,
             Selection::InlineFragment(f) => count_root(&f.node.selection_set.node, doc, depth + 1),
             Selection::FragmentSpread(sp) => doc
@@ -276,8 +279,12 @@ fn count_root(
                 .map_or(0, |d| {
                     count_root(&d.node.selection_set.node, doc, depth + 1)
                 }),
-        })
-        .fold(0usize, usize::saturating_add)
+        };
+        if n >= 2 {
+            return 2;
+        }
+    }
+    n
 }
 
 #[async_trait::async_trait]
@@ -314,7 +321,7 @@ impl async_graphql::extensions::Extension for RootFieldsExtension {
                     .is_none_or(|w| name.is_some_and(|n| n.as_str() == w))
             })
             .map(|(_, op)| count_root(&op.node.selection_set.node, &doc, 0))
-            .fold(0usize, usize::saturating_add);
+            .sum::<usize>();
         if let Some(scope) = ctx.data_opt::<Arc<RequestScope>>() {
             scope.root_fields.fetch_max(n, Ordering::SeqCst);
         }

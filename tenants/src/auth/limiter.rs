@@ -116,6 +116,9 @@ pub async fn sign_in_attempt(limiter: &dyn AttemptLimiter, keys: &SignInKeys) ->
         refused = Some(refused.map_or(addr_retry, |r: u64| r.max(addr_retry)));
     }
     if let Some(retry_after_secs) = refused {
+        // A refused attempt tested no password: it gives its counts back, so refusals (and
+        // sign-ins that were only in flight together) cannot keep a pair or address shut.
+        sign_in_succeeded(limiter, keys).await?;
         return Err(Error::RateLimited {
             retry_after_secs: retry_after_secs.max(1),
         });
