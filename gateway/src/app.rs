@@ -12,6 +12,7 @@ use spaces_graphql::{Deps, SpacesSchema, build_schema};
 use spaces_migrations::MigratorTrait;
 use spaces_tenants::Db;
 use spaces_tenants::auth::limiter::AttemptLimiter;
+use spaces_tenants::auth::password::Hasher;
 use spaces_tenants::auth::tokens::Keys;
 use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -20,7 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
-use crate::limiter::{MemoryLimiter, RedisLimiter};
+use crate::limiter::{FallbackLimiter, MemoryLimiter};
 use crate::metrics::Metrics;
 use crate::{graphiql, mailer, pages, routes};
 
@@ -56,6 +57,21 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes a new private key readable by its owner only (mode 0600), never over an existing file.
+fn write_private_key(path: &std::path::Path, pem: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(pem.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 fn load_keys(config: &Config) -> anyhow::Result<Keys> {
     let path = match &config.signing_key_file {
         Some(p) => p.clone(),
@@ -64,8 +80,7 @@ fn load_keys(config: &Config) -> anyhow::Result<Keys> {
             if !p.exists() {
                 std::fs::create_dir_all(&config.data_dir)
                     .with_context(|| format!("creating {}", config.data_dir.display()))?;
-                std::fs::write(&p, Keys::generate_pem()?)
-                    .with_context(|| format!("writing {}", p.display()))?;
+                write_private_key(&p, &Keys::generate_pem()?)?;
             }
             tracing::warn!(path = %p.display(), "using a development signing key generated into the data directory; set SPACES_SIGNING_KEY_FILE in production");
             p
@@ -73,16 +88,27 @@ fn load_keys(config: &Config) -> anyhow::Result<Keys> {
     };
     let pem = std::fs::read_to_string(&path)
         .with_context(|| format!("reading the signing key {}", path.display()))?;
-    Ok(Keys::from_pem(
-        &pem,
-        &config.issuer,
-        "spaces-api",
-        config.access_token_ttl,
-    )?)
+    let mut keys = Keys::from_pem(&pem, &config.issuer, "spaces-api", config.access_token_ttl)
+        .with_context(|| format!("the signing key {}", path.display()))?;
+    for prev in &config.previous_signing_key_files {
+        let pem = std::fs::read_to_string(prev)
+            .with_context(|| format!("reading the previous signing key {}", prev.display()))?;
+        keys = keys
+            .with_previous_pem(&pem)
+            .with_context(|| format!("the previous signing key {}", prev.display()))?;
+    }
+    Ok(keys)
 }
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let hasher = Hasher::global(config.hash_slots, config.hash_queue);
+        Self::build_with_hasher(config, hasher).await
+    }
+
+    /// As [`App::build`], with the given hashing slots instead of the process's pool (tests run
+    /// many servers in one process, each with slots of its own).
+    pub async fn build_with_hasher(config: Config, hasher: Hasher) -> anyhow::Result<Self> {
         if !spaces_tenants::APPLICATION_WALL {
             if config.is_sqlite() {
                 bail!(
@@ -125,6 +151,7 @@ impl App {
         }
         let db = db.with_outbox_key(mailer::outbox_key(&config)?);
         let keys = Arc::new(load_keys(&config)?);
+        let metrics = Metrics::default();
         let (redis, limiter): (Option<ConnectionManager>, Arc<dyn AttemptLimiter>) = match &config
             .redis_url
         {
@@ -138,7 +165,10 @@ impl App {
                         .with_context(|| {
                             format!("connecting to Redis at {}", crate::config::redact(url))
                         })?;
-                (Some(conn.clone()), Arc::new(RedisLimiter::new(conn)))
+                (
+                    Some(conn.clone()),
+                    Arc::new(FallbackLimiter::new(conn, &metrics)),
+                )
             }
             None => (None, Arc::new(MemoryLimiter::default())),
         };
@@ -148,6 +178,7 @@ impl App {
             db,
             keys,
             limiter,
+            hasher,
             refresh_ttl,
             base_domain: config.base_domain.clone(),
             spaces: spaces_tenants::spaces::Directory::new(SPACE_CACHE_TTL),
@@ -167,7 +198,7 @@ impl App {
                 config,
                 deps,
                 schema,
-                metrics: Metrics::default(),
+                metrics,
                 redis,
                 smtp,
             }),

@@ -25,7 +25,6 @@ pub struct Config {
     pub introspection: bool,
     pub smtp_url: Option<String>,
     pub smtp_from: String,
-    pub trust_forwarded_for: bool,
     pub outbox_interval: Duration,
     // HTTP: the tenant header and connection limits (see README, HTTP).
     /// Whether `X-Tenant` may address a space (local use); production addresses by `Host`.
@@ -43,6 +42,15 @@ pub struct Config {
     /// `SPACES_OUTBOX_KEY`: base64 of 32 bytes; required on PostgreSQL, generated into the data
     /// directory on SQLite.
     pub outbox_key: Option<String>,
+    // Sign-in and keys (auth area).
+    /// Proxies whose `X-Forwarded-For` entries are believed (CIDRs; empty: none).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Keys that verify tokens but no longer sign them, during a rotation.
+    pub previous_signing_key_files: Vec<PathBuf>,
+    /// Password hashes run at once (default: the machine's cores).
+    pub hash_slots: usize,
+    /// Password hashes that may wait for a slot; past that, UNAVAILABLE.
+    pub hash_queue: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -91,6 +99,35 @@ fn flag(var: Lookup, name: &str, default: bool) -> anyhow::Result<bool> {
     }
 }
 
+/// A comma-separated list; blanks dropped.
+fn list(var: Lookup, name: &str) -> Vec<String> {
+    var(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn number(var: Lookup, name: &str) -> anyhow::Result<Option<usize>> {
+    var(name)
+        .map(|v| v.trim().parse())
+        .transpose()
+        .with_context(|| format!("{name} must be a whole number"))
+}
+
+/// A CIDR (`10.0.0.0/8`, `2001:db8::/32`) or a single address.
+fn parse_net(s: &str) -> anyhow::Result<ipnet::IpNet> {
+    if let Ok(n) = s.parse::<ipnet::IpNet>() {
+        return Ok(n.trunc());
+    }
+    s.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .with_context(|| format!("SPACES_TRUSTED_PROXIES: {s:?} is not an address or a CIDR"))
+}
+
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         Self::from_lookup(&|name| std::env::var(name).ok())
@@ -112,6 +149,16 @@ impl Config {
         let access_token_ttl = secs(&var, "SPACES_ACCESS_TOKEN_TTL_SECS", 900)?;
         if access_token_ttl.as_secs() < 60 || access_token_ttl.as_secs() > 3600 {
             bail!("SPACES_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
+        }
+        if var("SPACES_TRUST_FORWARDED_FOR").is_some() {
+            bail!(
+                "SPACES_TRUST_FORWARDED_FOR is gone: list your proxies in SPACES_TRUSTED_PROXIES (CIDRs, such as 10.0.0.0/8)"
+            );
+        }
+        let hash_slots = number(&var, "SPACES_HASH_SLOTS")?
+            .unwrap_or_else(spaces_tenants::auth::password::cores);
+        if hash_slots == 0 {
+            bail!("SPACES_HASH_SLOTS must be at least 1");
         }
         let addr: SocketAddr = var("SPACES_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
@@ -151,7 +198,6 @@ impl Config {
             smtp_url: var("SPACES_SMTP_URL"),
             smtp_from: var("SPACES_SMTP_FROM")
                 .unwrap_or_else(|| "Spaces <no-reply@localhost>".into()),
-            trust_forwarded_for: flag(&var, "SPACES_TRUST_FORWARDED_FOR", false)?,
             outbox_interval: Duration::from_millis(
                 var("SPACES_OUTBOX_INTERVAL_MS")
                     .map(|v| v.parse())
@@ -169,6 +215,17 @@ impl Config {
             request_timeout: secs(&var, "SPACES_REQUEST_TIMEOUT_SECS", 30)?,
             public_url_template,
             outbox_key: var("SPACES_OUTBOX_KEY"),
+            trusted_proxies: list(&var, "SPACES_TRUSTED_PROXIES")
+                .iter()
+                .map(|c| parse_net(c))
+                .collect::<anyhow::Result<_>>()?,
+            previous_signing_key_files: list(&var, "SPACES_PREVIOUS_SIGNING_KEY_FILES")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            hash_slots,
+            hash_queue: number(&var, "SPACES_HASH_QUEUE")?
+                .unwrap_or(hash_slots * spaces_tenants::auth::password::DEFAULT_QUEUE_PER_SLOT),
         };
         if config.max_connections == 0
             || config.header_read_timeout.is_zero()

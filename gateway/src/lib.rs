@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod demo;
 pub mod graphiql;

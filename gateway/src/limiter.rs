@@ -97,3 +97,79 @@ impl AttemptLimiter for RedisLimiter {
         Ok(())
     }
 }
+
+/// Redis while it answers, this process's memory while it does not: sign-in limits never fail a
+/// sign-in because Redis went away. Counting is then per instance (an attacker spread over
+/// several gateways gets that many allowances) until Redis answers again; the switch is logged
+/// once each way and `spaces_limiter_fallback` counts the attempts counted in memory.
+pub struct FallbackLimiter {
+    redis: RedisLimiter,
+    memory: MemoryLimiter,
+    degraded: std::sync::atomic::AtomicBool,
+    fallbacks: prometheus_client::metrics::counter::Counter,
+    degraded_gauge: prometheus_client::metrics::gauge::Gauge,
+}
+
+/// How long a Redis call may take before this attempt is counted in memory instead.
+const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl FallbackLimiter {
+    pub fn new(conn: ConnectionManager, metrics: &crate::metrics::Metrics) -> Self {
+        Self {
+            redis: RedisLimiter::new(conn),
+            memory: MemoryLimiter::default(),
+            degraded: std::sync::atomic::AtomicBool::new(false),
+            fallbacks: metrics.limiter_fallbacks.clone(),
+            degraded_gauge: metrics.limiter_degraded.clone(),
+        }
+    }
+
+    fn mark(&self, degraded: bool, why: Option<&Error>) {
+        use std::sync::atomic::Ordering;
+        let was = self.degraded.swap(degraded, Ordering::SeqCst);
+        self.degraded_gauge.set(i64::from(degraded));
+        match (was, degraded) {
+            (false, true) => tracing::warn!(
+                error = %why.map(ToString::to_string).unwrap_or_default(),
+                "Redis is unreachable: sign-in limits are counted by this process alone until it answers again"
+            ),
+            (true, false) => tracing::warn!("Redis answers again: sign-in limits are shared again"),
+            _ => {}
+        }
+    }
+
+    async fn redis<T>(&self, f: impl std::future::Future<Output = Result<T>>) -> Option<T> {
+        let r = match tokio::time::timeout(REDIS_TIMEOUT, f).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Internal("redis: timed out".into())),
+        };
+        match r {
+            Ok(v) => {
+                self.mark(false, None);
+                Some(v)
+            }
+            Err(e) => {
+                self.mark(true, Some(&e));
+                self.fallbacks.inc();
+                None
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AttemptLimiter for FallbackLimiter {
+    async fn hit(&self, key: &str) -> Result<(u64, u64)> {
+        match self.redis(self.redis.hit(key)).await {
+            Some(v) => Ok(v),
+            None => self.memory.hit(key).await,
+        }
+    }
+
+    async fn forgive(&self, key: &str) -> Result<()> {
+        match self.redis(self.redis.forgive(key)).await {
+            Some(()) => Ok(()),
+            None => self.memory.forgive(key).await,
+        }
+    }
+}

@@ -32,6 +32,10 @@ pub struct Metrics {
     pub requests: Family<OpLabels, Counter>,
     pub latency: Family<OpLabels, Histogram, fn() -> Histogram>,
     pub pool: Family<PoolLabels, Gauge>,
+    /// Sign-in limit decisions counted in memory because Redis did not answer.
+    pub limiter_fallbacks: Counter,
+    /// 1 while sign-in limits are counted per instance (Redis away), else 0.
+    pub limiter_degraded: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -63,7 +67,21 @@ impl Default for Metrics {
             "Database pool connections by state",
             pool.clone(),
         );
+        let limiter_fallbacks = Counter::default();
+        let limiter_degraded = Gauge::default();
+        registry.register(
+            "limiter_fallback",
+            "Sign-in limit decisions counted in process memory because Redis did not answer",
+            limiter_fallbacks.clone(),
+        );
+        registry.register(
+            "limiter_degraded",
+            "1 while sign-in limits are counted per instance because Redis is away",
+            limiter_degraded.clone(),
+        );
         Self {
+            limiter_fallbacks,
+            limiter_degraded,
             registry: Mutex::new(registry),
             operations: Mutex::default(),
             requests,

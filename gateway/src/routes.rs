@@ -43,23 +43,6 @@ fn with_request_id(mut resp: Response, rid: &str) -> Response {
     resp
 }
 
-/// The client's address: the peer, or behind a trusted proxy the address that proxy appended
-/// last to `X-Forwarded-For` (the leftmost entries are whatever the client wrote).
-fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    if state.config.trust_forwarded_for
-        && let Some(last) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-    {
-        return last.to_owned();
-    }
-    peer.map(|p| p.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 fn api_error_response(e: ApiError) -> Response {
     Response::from_errors(vec![
         async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default()),
@@ -333,8 +316,8 @@ async fn execute(
     if let Some(t) = &tenant {
         span.record("tenant", tracing::field::display(t.id));
     }
-    let client = client_address(state, headers, peer);
-    let scope = match RequestScope::open(state.deps.clone(), tenant, bearer, client).await {
+    let client = crate::client_addr::client_address(&state.config.trusted_proxies, headers, peer);
+    let scope = match RequestScope::open(state.deps.clone(), tenant, bearer, client, n).await {
         Ok(s) => Arc::new(s),
         Err(e) => return Ok((repeat(e, n), None)),
     };
@@ -371,7 +354,8 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> axum::response::Respo
             )
         }
     };
-    let ready = db && redis.unwrap_or(true);
+    // Redis is a soft dependency (limits fall back to this process): reported, never unready.
+    let ready = db;
     let body = serde_json::json!({
         "ready": ready,
         "database": if db { "ok" } else { "unreachable" },

@@ -37,7 +37,8 @@ pub fn build_schema(introspection: bool) -> SpacesSchema {
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(64)
     .limit_directives(10)
-    .extension(limits::Limits);
+    .extension(limits::Limits)
+    .extension(scope::RootFields);
     if !introspection {
         b = b.disable_introspection();
     }

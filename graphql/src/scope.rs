@@ -2,8 +2,11 @@
 //! read now), and one transaction that every resolver shares and the gateway ends.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use spaces_tenants::auth::limiter::AttemptLimiter;
+use spaces_tenants::auth::password::Hasher;
+use spaces_tenants::auth::signin::Auth;
 use spaces_tenants::auth::tokens::{Bearer, Keys, unix_now};
 use spaces_tenants::spaces::{self, Space, SpaceStatus, operators};
 use spaces_tenants::{Db, Principal, TenantTx, people};
@@ -16,6 +19,8 @@ pub struct Deps {
     pub db: Db,
     pub keys: Arc<Keys>,
     pub limiter: Arc<dyn AttemptLimiter>,
+    /// The bounded argon2 slots every password hash goes through.
+    pub hasher: Hasher,
     pub refresh_ttl: chrono::Duration,
     /// `<slug>.<base domain>` serves each space; used in links sent to people.
     pub base_domain: String,
@@ -60,6 +65,10 @@ pub struct RequestScope {
     pub me: Option<spaces_tenants::people::Person>,
     /// The name of the operation run, read from the document (for metrics and logs).
     pub operation: std::sync::Mutex<Option<String>>,
+    /// Operations in the HTTP request (a batch holds several), and the most root fields any
+    /// of them selects: what [`RequestScope::alone`] checks.
+    batch_len: usize,
+    root_fields: AtomicUsize,
 }
 
 impl RequestScope {
@@ -70,6 +79,7 @@ impl RequestScope {
         tenant: Option<Space>,
         bearer_token: Option<&str>,
         client: String,
+        batch_len: usize,
     ) -> ApiResult<Self> {
         let mut scope = Self {
             deps,
@@ -79,6 +89,8 @@ impl RequestScope {
             tx: Mutex::new(None),
             operation: std::sync::Mutex::new(None),
             me: None,
+            batch_len,
+            root_fields: AtomicUsize::new(0),
         };
         let Some(token) = bearer_token else {
             return Ok(scope);
@@ -183,6 +195,25 @@ impl RequestScope {
         Ok(&self.deps.db)
     }
 
+    /// For the mutations that hash a password (sign-in, invitation acceptance, password change
+    /// and reset): they must be the only field of the only operation of their request, so that
+    /// "one request, one transaction" holds for everything else. The request's transaction
+    /// (which so far read at most the caller's principal) ends here; the mutation then works
+    /// in short transactions of its own and hashes with none open, so no connection (on
+    /// SQLite, not the one there is) waits on argon2.
+    pub async fn alone(&self, field: &str) -> ApiResult<Alone<'_>> {
+        if self.batch_len > 1 || self.root_fields.load(Ordering::SeqCst) > 1 {
+            return Err(ApiError::bad_input(
+                "query",
+                &format!(
+                    "{field} must be the only operation of its request: send it alone, not batched or beside other fields"
+                ),
+            ));
+        }
+        self.finish().await?;
+        Ok(Alone { scope: self })
+    }
+
     /// Guards: the calling person, in an active space.
     pub fn require_person(&self) -> ApiResult<&Principal> {
         match &self.principal {
@@ -201,5 +232,114 @@ impl RequestScope {
                 Err(ApiError::forbidden("only platform operators may do this"))
             }
         }
+    }
+}
+
+/// A mutation that runs alone in its request (see [`RequestScope::alone`]).
+pub struct Alone<'a> {
+    scope: &'a RequestScope,
+}
+
+impl Alone<'_> {
+    /// What the password flows of `spaces_tenants::auth::signin` need, in the request's space.
+    pub fn auth(&self) -> ApiResult<Auth<'_>> {
+        let d = &self.scope.deps;
+        Ok(Auth {
+            db: &d.db,
+            tenant: self.scope.space()?.id,
+            hasher: &d.hasher,
+            keys: &d.keys,
+            limiter: d.limiter.as_ref(),
+            refresh_ttl: d.refresh_ttl,
+        })
+    }
+}
+
+/// Counts the root fields of the operation a request runs, fragments spread in place, for
+/// [`RequestScope::alone`]. Runs before execution, so the first field already knows.
+pub struct RootFields;
+
+impl async_graphql::extensions::ExtensionFactory for RootFields {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(RootFieldsExtension::default())
+    }
+}
+
+#[derive(Default)]
+struct RootFieldsExtension {
+    operation: std::sync::Mutex<Option<String>>,
+}
+
+/// Root fields of `set`, fragments spread in place, counted only up to 2 (all that
+/// [`RequestScope::alone`] asks): the walk stops there, so no document, however its fragments
+/// spread each other, costs more than a few steps.
+fn count_root(
+    set: &async_graphql::parser::types::SelectionSet,
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    depth: usize,
+) -> usize {
+    use async_graphql::parser::types::Selection;
+    // A cycle of fragments fails validation later; meanwhile count it as more than one.
+    if depth > 16 {
+        return 2;
+    }
+    let mut n = 0;
+    for item in &set.items {
+        n += match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(f) => count_root(&f.node.selection_set.node, doc, depth + 1),
+            Selection::FragmentSpread(sp) => doc
+                .fragments
+                .get(&sp.node.fragment_name.node)
+                .map_or(0, |d| {
+                    count_root(&d.node.selection_set.node, doc, depth + 1)
+                }),
+        };
+        if n >= 2 {
+            return 2;
+        }
+    }
+    n
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for RootFieldsExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::Request> {
+        if let Ok(mut slot) = self.operation.lock() {
+            slot.clone_from(&request.operation_name);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: async_graphql::extensions::NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let wanted = self.operation.lock().ok().and_then(|g| g.clone());
+        // The operation that will run: the named one, or the only one. A document whose
+        // operation cannot be chosen fails validation anyway; count all of it meanwhile.
+        let n = doc
+            .operations
+            .iter()
+            .filter(|(name, _)| {
+                wanted
+                    .as_deref()
+                    .is_none_or(|w| name.is_some_and(|n| n.as_str() == w))
+            })
+            .map(|(_, op)| count_root(&op.node.selection_set.node, &doc, 0))
+            .sum::<usize>();
+        if let Some(scope) = ctx.data_opt::<Arc<RequestScope>>() {
+            scope.root_fields.fetch_max(n, Ordering::SeqCst);
+        }
+        Ok(doc)
     }
 }

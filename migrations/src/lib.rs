@@ -10,6 +10,7 @@ mod builders;
 mod m0001_foundation;
 mod m0002_catalogue_editions;
 mod m0003_accounts;
+mod m0004_session_version;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_catalogue_editions::Migration),
             Box::new(m0003_accounts::Migration),
+            Box::new(m0004_session_version::Migration),
         ]
     }
 }

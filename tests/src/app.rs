@@ -82,6 +82,16 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start_with_hasher(backend, tweak, None).await
+    }
+
+    /// As `start_with`; every server gets hashing slots of its own (`hasher`, or ones sized by
+    /// its configuration), so a test that parks them holds up no other test.
+    pub async fn start_with_hasher(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        hasher: Option<spaces_tenants::auth::password::Hasher>,
+    ) -> TestApp {
         // Logs go to the test's captured output, shown when a test fails (see `logs`).
         crate::logs::init();
         let data_dir = fresh_dir();
@@ -111,7 +121,14 @@ impl TestApp {
             database = Some(name);
         }
         tweak(&mut config);
-        let app = App::build(config)
+        let hasher = hasher.unwrap_or_else(|| {
+            spaces_tenants::auth::password::Hasher::new(
+                config.hash_slots,
+                config.hash_queue,
+                spaces_tenants::auth::password::MAX_WAIT,
+            )
+        });
+        let app = App::build_with_hasher(config, hasher)
             .await
             .context("building the app")
             .unwrap();

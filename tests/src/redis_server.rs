@@ -65,22 +65,7 @@ impl RedisServer {
         let mut attempt = 1;
         loop {
             let port = free_port()?;
-            let server = Command::new(&program)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .arg("--dir")
-                .arg(&dir)
-                .arg("--logfile")
-                .arg(&log)
-                // Lets a later run find (and kill) this server if both we and
-                // the watchdog are killed.
-                .arg("--pidfile")
-                .arg(dir.join(PID_FILE))
-                .current_dir(&dir)
-                .stdin(Stdio::null())
-                // Must not hold the test's stdout/stderr open (see watchdog).
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+            let server = command(&program, port, &dir, &log)
                 .spawn()
                 .with_context(|| format!("failed to spawn {}", program.display()))?;
             let watchdog = match spawn_watchdog(server.id(), &dir) {
@@ -129,6 +114,27 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// Stops the server, as when Redis goes away; [`RedisServer::restart`] brings it back.
+    pub fn stop(&mut self) {
+        if let Some(watchdog) = self.watchdog.take() {
+            kill_and_reap(watchdog);
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+
+    /// Starts the server again on the same port (empty: it keeps nothing on disk).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        let program = find_on_path("redis-server").context("redis-server is not installed")?;
+        let log = self.dir.join("redis.log");
+        self.server = command(&program, self.port, &self.dir, &log)
+            .spawn()
+            .with_context(|| format!("failed to spawn {}", program.display()))?;
+        self.watchdog = Some(spawn_watchdog(self.server.id(), &self.dir)?);
+        self.wait_until_ready()
+    }
+
     /// Polls with `PING` until the server answers `+PONG`, or fails early if
     /// the server process exits.
     fn wait_until_ready(&mut self) -> anyhow::Result<()> {
@@ -164,6 +170,27 @@ impl Drop for RedisServer {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The server's command line: in memory only, on loopback, logging into `dir`.
+fn command(program: &Path, port: u16, dir: &Path, log: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(log)
+        // Lets a later run find (and kill) this server if both we and
+        // the watchdog are killed.
+        .arg("--pidfile")
+        .arg(dir.join(PID_FILE))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        // Must not hold the test's stdout/stderr open (see watchdog).
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
 }
 
 /// One `PING` round trip on a fresh connection.

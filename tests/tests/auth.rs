@@ -1119,14 +1119,15 @@ async fn change_password_guessing_is_rate_limited_on_postgres() {
     change_password_guessing(Backend::Postgres).await;
 }
 
-/// Failures are also counted per client address: ten wrong guesses at ten accounts from one
-/// address, and the eleventh account is refused too.
+/// Failures are also counted per client address: thirty wrong guesses at thirty accounts from
+/// one address, and the next account is refused too.
 #[tokio::test]
 async fn sign_in_failures_are_limited_per_address() {
     let app = TestApp::start(Backend::Postgres).await;
     let op = fixtures::operator(&app).await;
     let c = fixtures::campus(&app, &op).await;
-    for i in 0..10 {
+    let limit = spaces_tenants::auth::limiter::ADDRESS_MAX_FAILURES;
+    for i in 0..limit {
         let v = fixtures::sign_in(
             &app,
             &c.slug,

@@ -17,5 +17,6 @@ mod ops;
 mod outage;
 mod rls;
 mod schema;
+mod signin_hardening;
 mod walls;
 mod walls_generated;

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{Environment, context};
 use spaces_tenants::auth::invitations::{self, TokenState};
-use spaces_tenants::auth::{password, reset};
+use spaces_tenants::auth::reset;
 use spaces_tenants::spaces::links::{ACCEPT_INVITATION_PATH, RESET_PASSWORD_PATH};
 use spaces_tenants::spaces::{Space, SpaceStatus};
 use spaces_tenants::values::Password;
@@ -318,7 +318,7 @@ async fn set_password(
         return again(Refusal::TooShort);
     };
     // No transaction is open while the password hashes.
-    let hash = match password::hash(pw).await {
+    let hash = match state.deps.hasher.hash(pw).await {
         Ok(h) => h,
         Err(Error::RateLimited { .. }) => {
             return refusal(&space, flow.page(), Refusal::RateLimited);
@@ -404,20 +404,9 @@ async fn forgot_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
     }
 }
 
-/// The client's address for the request limits: the peer, or behind a trusted proxy the last
-/// `X-Forwarded-For` entry (the one that proxy wrote).
+/// The client's address for the request limits, as the GraphQL endpoint reads it.
 fn client(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.config.trust_forwarded_for
-        && let Some(last) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-    {
-        return last.to_owned();
-    }
-    peer.ip().to_string()
+    crate::client_addr::client_address(&state.config.trusted_proxies, headers, Some(peer))
 }
 
 async fn forgot_submit(

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use spaces_tenants::PersonId;
-use spaces_tenants::auth::{invitations, password, reset};
+use spaces_tenants::auth::{invitations, reset};
 use spaces_tenants::people;
 use spaces_tenants::spaces::{self, BrandingUpdate, SpaceStatus};
 use spaces_tenants::values::Password;
@@ -68,15 +68,23 @@ impl AccountsMutation {
         let scope = crate::scope::of(ctx);
         active_space(scope)?;
         let pw = Password::parse("password", &input.password)?;
-        // Hashed before the request's transaction opens, so no hash runs while it is held (an
-        // unknown token costs the same hash that a sign-in with an unknown email does).
-        let hash = password::hash(pw).await?;
-        scope
-            .atomic(async |tx| {
-                reset::complete(tx, &input.token, hash).await?;
+        // Alone in its request: the request's transaction ends, the password hashes with none
+        // open (an unknown token costs the same hash that a sign-in with an unknown email
+        // does), then a short transaction claims the link.
+        let alone = scope.alone("resetPassword").await?;
+        let auth = alone.auth()?;
+        let hash = auth.hasher.hash(pw).await?;
+        let tx = auth.begin().await?;
+        match reset::complete(&tx, &input.token, hash).await {
+            Ok(_) => {
+                tx.commit().await?;
                 Ok(true)
-            })
-            .await
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e.into())
+            }
+        }
     }
 
     /// Sends a person who has not accepted their invitation a new one; the previous link stops

@@ -1,5 +1,5 @@
 use async_graphql::{Context, InputObject, Object};
-use spaces_tenants::auth::{invitations, signin};
+use spaces_tenants::auth::signin;
 use spaces_tenants::spaces::{Space, SpaceStatus};
 use spaces_tenants::values::Password;
 use spaces_tenants::{TenantTx, people};
@@ -59,27 +59,19 @@ async fn session(tx: &TenantTx, s: signin::SignedIn) -> ApiResult<Session> {
 
 #[Object]
 impl AuthMutation {
-    /// Signs in to this space. An unknown email and a wrong password get the same answer;
-    /// after 10 failures in 15 minutes for an account or an address, RATE_LIMITED.
+    /// Signs in to this space. An unknown email and a wrong password get the same answer.
+    /// After 10 failures in 15 minutes for an account from one address, or 30 from one address
+    /// over all accounts, RATE_LIMITED; an account failing from many addresses answers more
+    /// slowly instead. Must be alone in its request; UNAVAILABLE when the server is too busy
+    /// hashing passwords.
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> ApiResult<Session> {
         let scope = crate::scope::of(ctx);
         active_space(scope)?;
-        let d = &scope.deps;
-        scope
-            .atomic(async |tx| {
-                let s = signin::sign_in(
-                    tx,
-                    &d.keys,
-                    d.limiter.as_ref(),
-                    &input.email,
-                    &input.password,
-                    &scope.client,
-                    d.refresh_ttl,
-                )
-                .await?;
-                session(tx, s).await
-            })
-            .await
+        let alone = scope.alone("signIn").await?;
+        let s =
+            signin::sign_in(&alone.auth()?, &input.email, &input.password, &scope.client).await?;
+        // The session is read like any other answer, in the request's transaction.
+        session(&*scope.tx().await?, s).await
     }
 
     /// Exchanges a refresh token for new tokens; each refresh token works once. Presenting
@@ -123,7 +115,8 @@ impl AuthMutation {
             .await
     }
 
-    /// Changes the caller's password; every session of theirs ends, this one included.
+    /// Changes the caller's password; every session of theirs ends, this one included. Must be
+    /// alone in its request.
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -133,22 +126,12 @@ impl AuthMutation {
         let who = scope.require_person()?;
         let (_, me) = who.person().ok_or_else(ApiError::internal)?;
         let new = Password::parse("newPassword", &input.new_password)?;
-        scope
-            .atomic(async |tx| {
-                signin::change_password(
-                    tx,
-                    scope.deps.limiter.as_ref(),
-                    me,
-                    &input.current_password,
-                    new,
-                )
-                .await?;
-                Ok(true)
-            })
-            .await
+        let alone = scope.alone("changePassword").await?;
+        signin::change_password(&alone.auth()?, me, &input.current_password, new).await?;
+        Ok(true)
     }
 
-    /// Accepts an invitation by choosing a password, and signs in.
+    /// Accepts an invitation by choosing a password, and signs in. Must be alone in its request.
     async fn accept_invitation(
         &self,
         ctx: &Context<'_>,
@@ -157,13 +140,8 @@ impl AuthMutation {
         let scope = crate::scope::of(ctx);
         active_space(scope)?;
         let pw = Password::parse("password", &input.password)?;
-        scope
-            .atomic(async |tx| {
-                let person = invitations::accept(tx, &input.token, pw).await?;
-                let d = &scope.deps;
-                let s = signin::issue(tx, &d.keys, person, d.refresh_ttl).await?;
-                session(tx, s).await
-            })
-            .await
+        let alone = scope.alone("acceptInvitation").await?;
+        let s = signin::accept_invitation(&alone.auth()?, &input.token, pw).await?;
+        session(&*scope.tx().await?, s).await
     }
 }

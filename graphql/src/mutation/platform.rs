@@ -88,6 +88,7 @@ impl PlatformMutation {
         let d = &scope.deps;
         let (id, token, exp) = operators::sign_in(
             scope.platform_db().await?,
+            &d.hasher,
             &d.keys,
             d.limiter.as_ref(),
             &input.email,

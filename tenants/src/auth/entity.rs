@@ -38,6 +38,8 @@ pub(crate) mod refresh_token {
         pub rotated_at: Option<DateTimeUtc>,
         pub revoked_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
+        /// The person's credential version when the family began; rotation needs it current.
+        pub token_version: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,10 +21,15 @@ pub struct IssuedRefresh {
 pub enum Rotation {
     Rotated {
         person: PersonId,
+        /// The credential version the session lives under (the person's current one).
+        version: i32,
         next: IssuedRefresh,
     },
     /// The token had been rotated or revoked already; its family is now revoked. Commit this.
     Reused,
+    /// The person's password changed since the family began, or they are no longer active: the
+    /// family is revoked. Commit this.
+    Ended,
     /// Unknown or expired.
     Invalid,
 }
@@ -33,6 +38,7 @@ async fn insert(
     tx: &TenantTx,
     person: PersonId,
     family: SessionFamilyId,
+    version: i32,
     ttl: Duration,
 ) -> Result<IssuedRefresh> {
     let token = secret::new_token()?;
@@ -48,6 +54,7 @@ async fn insert(
         rotated_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now),
+        token_version: Set(version),
     }
     .insert(&tx.tx)
     .await?;
@@ -58,11 +65,20 @@ async fn insert(
     })
 }
 
-/// A new family, at sign-in.
-pub async fn start(tx: &TenantTx, person: PersonId, ttl: Duration) -> Result<IssuedRefresh> {
-    insert(tx, person, SessionFamilyId::new(), ttl).await
+/// A new family, at sign-in, under the credential version the sign-in checked.
+pub async fn start(
+    tx: &TenantTx,
+    person: PersonId,
+    version: i32,
+    ttl: Duration,
+) -> Result<IssuedRefresh> {
+    insert(tx, person, SessionFamilyId::new(), version, ttl).await
 }
 
+/// Exchanges a refresh token for the next of its family. The family must still be under the
+/// person's current credential version: a password change that committed while this token was
+/// being rotated elsewhere (its revocation could not see a row inserted concurrently) still ends
+/// the family at its next use, so no session outlives the change.
 pub async fn rotate(tx: &TenantTx, token: &str, ttl: Duration) -> Result<Rotation> {
     let hash = secret::digest(token);
     let now = Utc::now();
@@ -84,13 +100,28 @@ pub async fn rotate(tx: &TenantTx, token: &str, ttl: Duration) -> Result<Rotatio
     else {
         return Ok(Rotation::Invalid);
     };
+    let family = SessionFamilyId::from_uuid(row.family_id);
     if won.rows_affected == 1 {
         let person = PersonId::from_uuid(row.person_id);
-        let next = insert(tx, person, SessionFamilyId::from_uuid(row.family_id), ttl).await?;
-        return Ok(Rotation::Rotated { person, next });
+        let current = crate::people::model(tx, person).await?;
+        let live = current.filter(|m| {
+            crate::people::PersonStatus::from_db_str(&m.status)
+                == crate::people::PersonStatus::Active
+                && m.token_version == row.token_version
+        });
+        if live.is_none() {
+            revoke_family(tx, family).await?;
+            return Ok(Rotation::Ended);
+        }
+        let next = insert(tx, person, family, row.token_version, ttl).await?;
+        return Ok(Rotation::Rotated {
+            person,
+            version: row.token_version,
+            next,
+        });
     }
     if row.rotated_at.is_some() || row.revoked_at.is_some() {
-        revoke_family(tx, SessionFamilyId::from_uuid(row.family_id)).await?;
+        revoke_family(tx, family).await?;
         return Ok(Rotation::Reused);
     }
     Ok(Rotation::Invalid)

@@ -57,11 +57,59 @@ pub enum Bearer {
     },
 }
 
+/// A public key that verifies tokens, by its key id.
+struct VerifyingKey {
+    kid: String,
+    decoding: DecodingKey,
+    public_x: String,
+}
+
+impl VerifyingKey {
+    fn from_seed(seed: &[u8; 32]) -> Self {
+        let public = SigningKey::from_bytes(seed).verifying_key().to_bytes();
+        let public_x = URL_SAFE_NO_PAD.encode(public);
+        // RFC 7638 thumbprint: the key id is derived from the key, so rotation changes it.
+        let thumb_input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{public_x}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumb_input.as_bytes()));
+        Self {
+            kid,
+            decoding: DecodingKey::from_ed_der(&public),
+            public_x,
+        }
+    }
+
+    fn jwk(&self) -> serde_json::Value {
+        serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": self.public_x, "kid": self.kid, "alg": "EdDSA", "use": "sig" })
+    }
+}
+
+/// The seed of an Ed25519 private key in PKCS#8 PEM, as `openssl genpkey -algorithm ed25519`
+/// writes it.
+fn seed_from_pem(pem: &str) -> Result<[u8; 32]> {
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .concat();
+    let der = STANDARD
+        .decode(body)
+        .map_err(|_| Error::invalid("signing key", "is not a PEM file"))?;
+    if der.len() != 48 || der[..16] != PKCS8_ED25519_PREFIX {
+        return Err(Error::invalid(
+            "signing key",
+            "must be an Ed25519 private key in PKCS#8 PEM",
+        ));
+    }
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&der[16..]);
+    Ok(seed)
+}
+
 pub struct Keys {
     encoding: EncodingKey,
-    decoding: DecodingKey,
-    kid: String,
-    public_x: String,
+    /// The signing key's public half, then the previous keys still accepted during a rotation.
+    verifying: Vec<VerifyingKey>,
     issuer: String,
     audience: String,
     access_ttl: Duration,
@@ -70,7 +118,7 @@ pub struct Keys {
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
-            .field("kid", &self.kid)
+            .field("kid", &self.kid())
             .finish_non_exhaustive()
     }
 }
@@ -78,24 +126,22 @@ impl std::fmt::Debug for Keys {
 impl Keys {
     /// A PEM file as `openssl genpkey -algorithm ed25519` writes it.
     pub fn from_pem(pem: &str, issuer: &str, audience: &str, access_ttl: Duration) -> Result<Self> {
-        let body: String = pem
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .concat();
-        let der = STANDARD
-            .decode(body)
-            .map_err(|_| Error::invalid("signing key", "is not a PEM file"))?;
-        if der.len() != 48 || der[..16] != PKCS8_ED25519_PREFIX {
-            return Err(Error::invalid(
-                "signing key",
-                "must be an Ed25519 private key in PKCS#8 PEM",
-            ));
+        Ok(Self::from_seed(
+            seed_from_pem(pem)?,
+            issuer,
+            audience,
+            access_ttl,
+        ))
+    }
+
+    /// Adds a previous signing key: tokens it signed still verify (until they expire), and the
+    /// JWKS still publishes it, but nothing new is signed with it.
+    pub fn with_previous_pem(mut self, pem: &str) -> Result<Self> {
+        let key = VerifyingKey::from_seed(&seed_from_pem(pem)?);
+        if !self.verifying.iter().any(|k| k.kid == key.kid) {
+            self.verifying.push(key);
         }
-        let mut seed = [0u8; 32];
-        seed.copy_from_slice(&der[16..]);
-        Ok(Self::from_seed(seed, issuer, audience, access_ttl))
+        Ok(self)
     }
 
     /// A new random key, as PEM, for development.
@@ -109,26 +155,20 @@ impl Keys {
     }
 
     fn from_seed(seed: [u8; 32], issuer: &str, audience: &str, access_ttl: Duration) -> Self {
-        let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
         let mut der = PKCS8_ED25519_PREFIX.to_vec();
         der.extend_from_slice(&seed);
-        let public_x = URL_SAFE_NO_PAD.encode(public);
-        // RFC 7638 thumbprint: the key id is derived from the key, so rotation changes it.
-        let thumb_input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{public_x}"}}"#);
-        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumb_input.as_bytes()));
         Self {
             encoding: EncodingKey::from_ed_der(&der),
-            decoding: DecodingKey::from_ed_der(&public),
-            kid,
-            public_x,
+            verifying: vec![VerifyingKey::from_seed(&seed)],
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             access_ttl,
         }
     }
 
+    /// The id of the key that signs.
     pub fn kid(&self) -> &str {
-        &self.kid
+        self.verifying.first().map_or("", |k| k.kid.as_str())
     }
 
     pub fn access_ttl(&self) -> Duration {
@@ -137,9 +177,8 @@ impl Keys {
 
     /// The public key set served at `/.well-known/jwks.json`.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({
-            "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": self.public_x, "kid": self.kid, "alg": "EdDSA", "use": "sig" }]
-        })
+        let keys: Vec<serde_json::Value> = self.verifying.iter().map(VerifyingKey::jwk).collect();
+        serde_json::json!({ "keys": keys })
     }
 
     pub fn issue(&self, bearer: Bearer, now: u64) -> Result<(String, u64)> {
@@ -169,7 +208,7 @@ impl Keys {
             exp,
         };
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
+        header.kid = Some(self.kid().to_owned());
         let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
             .map_err(|e| Error::Internal(format!("signing a token: {e}")))?;
         Ok((token, exp))
@@ -179,16 +218,21 @@ impl Keys {
     pub fn verify(&self, token: &str, now: u64) -> Result<Bearer> {
         let bad = || Error::Unauthenticated("invalid or expired token");
         let header = jsonwebtoken::decode_header(token).map_err(|_| bad())?;
-        if header.alg != Algorithm::EdDSA || header.kid.as_deref() != Some(self.kid.as_str()) {
+        if header.alg != Algorithm::EdDSA {
             return Err(bad());
         }
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.verifying.iter().find(|k| k.kid == kid))
+            .ok_or_else(bad)?;
         let mut v = Validation::new(Algorithm::EdDSA);
         v.leeway = LEEWAY_SECS;
         v.validate_nbf = true;
         v.set_issuer(&[&self.issuer]);
         v.set_audience(&[&self.audience]);
         v.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).map_err(|_| bad())?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &v).map_err(|_| bad())?;
         let c = data.claims;
         if c.iat > now + LEEWAY_SECS {
             return Err(bad());
@@ -255,5 +299,31 @@ mod tests {
         let b = Keys::from_pem(&pem, "i", "a", Duration::from_secs(60)).unwrap();
         assert_eq!(a.kid(), b.kid());
         assert!(Keys::from_pem("garbage", "i", "a", Duration::from_secs(60)).is_err());
+    }
+
+    #[test]
+    fn previous_keys_verify_and_are_published_but_never_sign() {
+        let old_pem = Keys::generate_pem().unwrap();
+        let old =
+            Keys::from_pem(&old_pem, "spaces", "spaces-api", Duration::from_secs(900)).unwrap();
+        let new = keys().with_previous_pem(&old_pem).unwrap();
+        let bearer = Bearer::Operator {
+            operator: OperatorId::new(),
+        };
+        let now = unix_now();
+        let (by_old, _) = old.issue(bearer, now).unwrap();
+        assert_eq!(new.verify(&by_old, now).unwrap(), bearer);
+        let (by_new, _) = new.issue(bearer, now).unwrap();
+        assert!(
+            old.verify(&by_new, now).is_err(),
+            "the old key never signs again"
+        );
+        let kids: Vec<String> = new.jwks()["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(kids, vec![new.kid().to_owned(), old.kid().to_owned()]);
     }
 }

@@ -4,10 +4,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::entity::operator;
-use crate::auth::limiter::AttemptLimiter;
-use crate::auth::limiter::{attempt, succeeded};
-use crate::auth::password;
-use crate::auth::signin::{limiter_keys, parse_sign_in_password};
+use crate::auth::limiter::{AttemptLimiter, SignInKeys};
+use crate::auth::password::{self, Hasher};
+use crate::auth::signin::{checked_password, parse_sign_in_password};
 use crate::auth::tokens::{Bearer, Keys, unix_now};
 use crate::values::{Email, Password};
 use crate::{Db, Error, OperatorId, Result};
@@ -35,8 +34,11 @@ pub async fn exists(db: &Db, id: OperatorId) -> Result<bool> {
 }
 
 /// Operators get an access token only (no refresh): they sign in again after it expires.
+/// The same limits as a space's sign-in, under the platform's prefix; the hash runs with no
+/// statement open.
 pub async fn sign_in(
     db: &Db,
+    hasher: &Hasher,
     keys: &Keys,
     limiter: &dyn AttemptLimiter,
     email: &str,
@@ -45,21 +47,19 @@ pub async fn sign_in(
 ) -> Result<(OperatorId, String, DateTime<Utc>)> {
     let email = Email::parse("email", email)?;
     let password_raw = parse_sign_in_password(password_raw)?;
-    let lkeys = limiter_keys("p", email.as_str(), client);
-    attempt(limiter, &lkeys).await?;
-    let found = operator::Entity::find()
-        .filter(operator::Column::Email.eq(email.as_str()))
-        .one(&db.conn)
-        .await?;
-    let ok = password::verify(
-        password_raw,
-        found.as_ref().map(|m| m.password_hash.clone()),
-    )
+    let lkeys = SignInKeys::new("p", email.as_str(), client);
+    let mut found = None;
+    let ok = checked_password(hasher, limiter, &lkeys, password_raw, async || {
+        found = operator::Entity::find()
+            .filter(operator::Column::Email.eq(email.as_str()))
+            .one(&db.conn)
+            .await?;
+        Ok(found.as_ref().map(|m| m.password_hash.clone()))
+    })
     .await?;
     let Some(m) = found.filter(|_| ok) else {
         return Err(Error::Unauthenticated("wrong email or password"));
     };
-    succeeded(limiter, &lkeys).await?;
     let id = OperatorId::from_uuid(m.id);
     let now = unix_now();
     let (token, exp) = keys.issue(Bearer::Operator { operator: id }, now)?;
