@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate, Utc};
 use spaces_tenants::auth::invitations;
 use spaces_tenants::catalogue::{self, Assessment, CourseInput, CourseStatus, NewProvider};
 use spaces_tenants::editions::{self, EnrolmentMode, ModuleInput, NewEdition, VisibilityKind};
-use spaces_tenants::enrolments::{self, Enrolee, NoGate};
+use spaces_tenants::enrolments::{self, AdmissionGate, Enrolee};
 use spaces_tenants::organisations::{self, NewOrganisation, OrgKind, SizeBand};
 use spaces_tenants::pathways::{self, NewPathway};
 use spaces_tenants::people::{self, NewPerson};
@@ -137,7 +137,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         }
     }
     let editions = curriculum(&tx, &admin, &courses, &companies).await?;
-    enrol_learners(&tx, &admin, &editions, &learners, &url).await?;
+    let gate = &*state.deps.admission;
+    enrol_learners(&tx, &admin, gate, &editions, &learners, &url).await?;
     tx.commit().await?;
     Ok(Some(format!(
         "Demo seeded. Every account's password is {DEMO_PASSWORD:?}. Sign in at /graphql with the header X-Tenant: ocapiat:\n{}",
@@ -402,6 +403,7 @@ async fn curriculum(
 async fn enrol_learners(
     tx: &TenantTx,
     admin: &Principal,
+    gate: &dyn AdmissionGate,
     editions: &HashMap<&'static str, EditionId>,
     learners: &HashMap<&str, PersonId>,
     url: &str,
@@ -422,7 +424,7 @@ async fn enrol_learners(
         enrolments::enrol(
             tx,
             admin,
-            &NoGate,
+            gate,
             edition("haccp")?,
             Enrolee::Person(learner(who)?),
             Some(in_days(60)),
@@ -437,7 +439,7 @@ async fn enrol_learners(
         ("ines", "quality"),
     ] {
         let (me, _) = people::load_principal(tx, learner(who)?, 0).await?;
-        enrolments::self_enrol(tx, &me, &NoGate, edition(k)?).await?;
+        enrolments::self_enrol(tx, &me, gate, edition(k)?).await?;
     }
     Ok(())
 }

@@ -28,6 +28,9 @@ pub struct Deps {
     pub spaces: spaces::Directory,
     /// Where links in messages point (`SPACES_PUBLIC_URL_TEMPLATE`).
     pub links: spaces::Links,
+    /// What admission asks beyond the enrolment rules (seats, prices, vouchers): billing's
+    /// implementation, wired by the gateway.
+    pub admission: Arc<dyn spaces_tenants::enrolments::AdmissionGate>,
 }
 
 impl Deps {

@@ -3,7 +3,7 @@
 use std::io::Read;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Upload};
-use spaces_tenants::enrolments::{self, AdmissionGate, Enrolee, NoGate};
+use spaces_tenants::enrolments::{self, AdmissionGate, Enrolee};
 use spaces_tenants::{EditionId, EnrolmentId, OrganisationId, PersonId};
 
 use crate::error::{ApiError, ApiResult, parse_id};
@@ -25,11 +25,9 @@ pub struct EnrolInput {
     pub due_on: Option<chrono::NaiveDate>,
 }
 
-/// Where billing will decide seats, prices and vouchers at admission. Until it lands every
-/// admission that passes the enrolment rules gets in; billing puts its gate in `Deps`, wired by
-/// the gateway, and this returns it.
-fn gate(_scope: &crate::RequestScope) -> &dyn AdmissionGate {
-    &NoGate
+/// Where billing decides seats, prices and vouchers at admission (wired by the gateway).
+fn gate(scope: &crate::RequestScope) -> &dyn AdmissionGate {
+    &*scope.deps.admission
 }
 
 async fn one(tx: &spaces_tenants::TenantTx, e: enrolments::Enrolment) -> ApiResult<EnrolmentGql> {

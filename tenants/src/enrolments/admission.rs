@@ -51,8 +51,9 @@ pub struct Batch<'a> {
 /// Decides, once per admitted batch and inside the admitting transaction, whatever the
 /// enrolment rules do not: seats of a subscription, the price of a paid edition, vouchers.
 /// Declared here so that enrolments never depend on billing; the gateway supplies the
-/// implementation. An error refuses the whole batch, and the transaction undoes what the gate
-/// wrote along with the enrolments.
+/// implementation. An error refuses the whole batch. For `enrol`, `selfEnrol` and approval the
+/// mutation's savepoint undoes what the gate wrote; the import turns a refusal into its report
+/// and commits that, so a gate that refuses must have written nothing.
 #[async_trait::async_trait]
 pub trait AdmissionGate: Send + Sync {
     async fn admit(&self, tx: &TenantTx, batch: &Batch<'_>) -> Result<()>;
