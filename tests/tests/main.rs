@@ -8,6 +8,7 @@ mod catalogue;
 mod editions;
 mod enrolments;
 mod import;
+mod keys_sessions;
 mod limits;
 mod mail;
 mod ops;
