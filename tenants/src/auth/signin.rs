@@ -8,13 +8,12 @@ use sea_orm::ColumnTrait;
 use sea_orm::QueryFilter;
 use sea_orm::sea_query::{Expr, ExprTrait};
 
-use super::entity::invitation;
 use super::limiter::{
     AttemptLimiter, SignInKeys, attempt, sign_in_attempt, sign_in_succeeded, succeeded,
 };
 use super::password::Hasher;
 use super::tokens::{Bearer, Keys, unix_now};
-use super::{secret, sessions};
+use super::{invitations, sessions};
 use crate::people::PersonStatus;
 use crate::people::entity::person;
 use crate::values::{Email, Password};
@@ -226,60 +225,21 @@ pub async fn accept_invitation(
     new_password: Password,
 ) -> Result<SignedIn> {
     let invalid = || Error::invalid("token", "this invitation is unknown, used or expired");
-    let digest = secret::digest(token);
-    let usable = |tx: &TenantTx| {
-        let now = Utc::now();
-        tx.select::<invitation::Entity>()
-            .filter(invitation::Column::TokenHash.eq(digest.clone()))
-            .filter(invitation::Column::AcceptedAt.is_null())
-            .filter(invitation::Column::ExpiresAt.gt(now))
-    };
     let read = auth.begin().await?;
-    let found = usable(&read).one(&read.tx).await?;
+    let state = invitations::check(&read, token).await?;
     read.commit().await?;
-    if found.is_none() {
+    if !matches!(state, invitations::TokenState::Valid(_)) {
         return Err(invalid());
     }
     let hash = auth.hasher.hash(new_password).await?;
+    // Dropping `write` on an error rolls the claim back: the invitation stays unused.
     let write = auth.begin().await?;
-    let now = Utc::now();
-    let claimed = write
-        .update_many::<invitation::Entity>()
-        .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
-        .filter(invitation::Column::TokenHash.eq(digest.clone()))
-        .filter(invitation::Column::AcceptedAt.is_null())
-        .filter(invitation::Column::ExpiresAt.gt(now))
-        .exec(&write.tx)
-        .await?;
-    if claimed.rows_affected != 1 {
-        return Err(invalid());
-    }
-    let inv = write
-        .select::<invitation::Entity>()
-        .filter(invitation::Column::TokenHash.eq(digest.clone()))
-        .one(&write.tx)
+    let holder = invitations::complete(&write, token, hash).await?;
+    let version = people::model(&write, holder)
         .await?
-        .ok_or_else(invalid)?;
-    let holder = PersonId::from_uuid(inv.person_id);
-    let Some(p) = people::model(&write, holder).await? else {
-        return Err(invalid());
-    };
-    if PersonStatus::from_db_str(&p.status) == PersonStatus::Disabled {
-        // Dropping `write` rolls the claim back: a disabled account's invitation stays unused.
-        return Err(invalid());
-    }
-    write
-        .update_many::<person::Entity>()
-        .col_expr(person::Column::PasswordHash, Expr::value(hash))
-        .col_expr(
-            person::Column::Status,
-            Expr::value(PersonStatus::Active.as_str()),
-        )
-        .col_expr(person::Column::PasswordChangedAt, Expr::value(now))
-        .filter(person::Column::Id.eq(inv.person_id))
-        .exec(&write.tx)
-        .await?;
-    let s = issue(&write, auth.keys, holder, p.token_version, auth.refresh_ttl).await?;
+        .ok_or_else(invalid)?
+        .token_version;
+    let s = issue(&write, auth.keys, holder, version, auth.refresh_ttl).await?;
     write.commit().await?;
     Ok(s)
 }

@@ -9,6 +9,7 @@
 //! 3. per person: the caller manages their organisation (`OUT_OF_SUBTREE`; a learner enrolling
 //!    themselves needs no role), the edition is offered to it (`NOT_VISIBLE`), and they do not
 //!    already hold a place (`ALREADY_ENROLLED`; the import counts them as already enrolled);
+//!    a disabled person takes no place (`PERSON_DISABLED`, after the reach check);
 //! 4. the places the batch takes fit in the capacity left (`CAPACITY_REACHED`), counted after
 //!    the lock, so concurrent admissions take turns;
 //! 5. the [`AdmissionGate`], once per batch, in the same transaction: where billing adds seats,
@@ -77,6 +78,8 @@ pub(crate) struct Candidate<'a> {
     pub organisation: &'a Organisation,
     /// Their enrolment in this edition, if any.
     pub existing: Option<EnrolmentStatus>,
+    /// Switched off (a leaver): takes no place, and a request of theirs is not approved.
+    pub disabled: bool,
 }
 
 /// The answer for one candidate.
@@ -268,6 +271,12 @@ fn candidate_rule(
     let needs_role = !(path == Path::SelfService && myself);
     if needs_role && !who.may(Need::Manage, &c.organisation.path) {
         return Err(Refusal(out_of_reach()));
+    }
+    if c.disabled {
+        return Err(Refusal(Error::refused(
+            "PERSON_DISABLED",
+            "this person's account is disabled; enable it first",
+        )));
     }
     if !e.visibility.reaches(&c.organisation.ancestry()) {
         // To someone enrolling themselves, an edition not offered to them does not exist.

@@ -404,6 +404,8 @@ pub async fn import(
             person: p.person,
             organisation: p.organisation,
             existing: p.existing.flatten().map(|(_, s)| s),
+            // Rows of disabled people were refused above, with their line.
+            disabled: false,
         })
         .collect();
     let check_only = dry_run || !report.errors.is_empty();

@@ -300,7 +300,7 @@ pub async fn enrol(
     let locked = admission::lock(tx, edition)
         .await
         .map_err(|e| e.not_found_as("editionId", "no such edition"))?;
-    let (person, org, invited) = match enrolee {
+    let (person, org, invited, disabled) = match enrolee {
         // Any person of this space: one outside the caller's reach is OUT_OF_SUBTREE below,
         // one that names nothing here is NOT_FOUND on the field.
         Enrolee::Person(id) => {
@@ -309,7 +309,7 @@ pub async fn enrol(
                 .ok_or(Error::NotFound)
                 .map_err(|e| e.not_found_as("personId", "no such person"))?;
             let org = organisations::load(tx, OrganisationId::from_uuid(m.organisation_id)).await?;
-            (id, org, false)
+            (id, org, false, is_disabled(&m))
         }
         Enrolee::Email {
             email,
@@ -322,13 +322,13 @@ pub async fn enrol(
                 Some(m) => {
                     let org = organisations::load(tx, OrganisationId::from_uuid(m.organisation_id))
                         .await?;
-                    (PersonId::from_uuid(m.id), org, false)
+                    (PersonId::from_uuid(m.id), org, false, is_disabled(&m))
                 }
                 None => {
                     let new = NewPerson::parse(&email, &given_name, &family_name, organisation)?;
                     let (p, _) = people::invite(tx, who, new, Role::Learner, accept_url).await?;
                     let org = organisations::load(tx, p.organisation).await?;
-                    (p.id, org, true)
+                    (p.id, org, true, false)
                 }
             }
         }
@@ -346,6 +346,7 @@ pub async fn enrol(
                 existing: existing
                     .as_ref()
                     .map(|m| EnrolmentStatus::from_db(&m.status)),
+                disabled,
             }],
             false,
         )
@@ -396,6 +397,8 @@ pub async fn self_enrol(
                 existing: existing
                     .as_ref()
                     .map(|m| EnrolmentStatus::from_db(&m.status)),
+                // Signed in, so active.
+                disabled: false,
             }],
             false,
         )
@@ -455,6 +458,10 @@ async fn set_status(
     Ok(m.into())
 }
 
+fn is_disabled(m: &people::entity::person::Model) -> bool {
+    people::PersonStatus::from_db_str(&m.status) == people::PersonStatus::Disabled
+}
+
 /// An admin (HR of the person's organisation) approves or rejects a request.
 pub async fn decide(
     tx: &TenantTx,
@@ -482,6 +489,10 @@ pub async fn decide(
     // The request holds its place already; approval re-checks the edition, the approver's
     // reach and the edition's visibility, but not the enrolment window it was asked in.
     let locked = admission::lock(tx, EditionId::from_uuid(m.edition_id)).await?;
+    let person = PersonId::from_uuid(m.person_id);
+    let disabled = people::model(tx, person)
+        .await?
+        .is_none_or(|p| is_disabled(&p));
     locked
         .admit(
             tx,
@@ -489,9 +500,10 @@ pub async fn decide(
             gate,
             Path::Approval,
             &[Candidate {
-                person: PersonId::from_uuid(m.person_id),
+                person,
                 organisation: &org,
                 existing: Some(EnrolmentStatus::from_db(&m.status)),
+                disabled,
             }],
             false,
         )

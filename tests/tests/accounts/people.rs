@@ -12,6 +12,8 @@ use super::{
     delivered_link, invite, open, split_link, start,
 };
 
+const ENROL: &str = "mutation($i: EnrolInput!) { enrol(input: $i) { status } }";
+
 async fn offboarding(backend: Backend) {
     let app = start(backend).await;
     let op = fixtures::operator(&app).await;
@@ -116,10 +118,28 @@ async fn offboarding(backend: Backend) {
             .any(|e| e["node"]["id"] == nora.as_str() && e["node"]["status"] == "DISABLED")
     );
 
+    // HR cannot enrol a leaver: no place is taken for a disabled account.
+    let course = fixtures::published_course(&app, &op, "HACCP basics").await;
+    let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
+    let enrol = |token: String| {
+        let app = &app;
+        let slug = c.slug.clone();
+        let input = json!({ "i": { "editionId": edition, "personId": nora } });
+        async move { app.gql(Some(&slug), Some(&token), ENROL, input).await }
+    };
+    let v = enrol(hr.clone()).await;
+    assert_eq!(code(&v), "PERSON_DISABLED", "{v}");
+
     let v = app
         .gql(Some(&c.slug), Some(&hr), ENABLE, json!({ "id": nora }))
         .await;
     assert_eq!(ok(&v)["enablePerson"]["status"], "ACTIVE");
+    let v = enrol(hr.clone()).await;
+    assert_eq!(
+        ok(&v)["enrol"]["status"],
+        "ACTIVE",
+        "enabled again, enrolled: {v}"
+    );
     let s = fixtures::sign_in(&app, &c.slug, "nora@durand.test", PASSWORD).await;
     let access = ok(&s)["signIn"]["accessToken"].as_str().unwrap().to_owned();
     ok(&app
