@@ -533,48 +533,6 @@ async fn the_dashboard_costs_the_same_statements_for_1_or_50_enrolments_on_postg
     dashboard_statements(Backend::Postgres).await;
 }
 
-/// Writes a learner's progress on a module as the LMS connector will: through the server's own
-/// connection, inside the tenant (so row-level security applies on PostgreSQL).
-async fn record_progress(app: &TestApp, tenant: &str, enrolment: &str, module: &str, done: bool) {
-    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-    let db = &app.state.deps.db;
-    let backend = db.backend();
-    let uuid = |s: &str| sea_orm::Value::from(uuid::Uuid::parse_str(s).unwrap());
-    let tx = db.connection().begin().await.unwrap();
-    if db.is_postgres() {
-        tx.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT set_config('app.tenant_id', $1, true)",
-            [tenant.into()],
-        ))
-        .await
-        .unwrap();
-    }
-    let sql = "INSERT INTO module_progress (tenant_id, id, enrolment_id, module_id, completed_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6)";
-    let sql = if db.is_postgres() {
-        sql.to_owned()
-    } else {
-        sql.replace('$', "?")
-    };
-    let now = chrono::Utc::now();
-    tx.execute_raw(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [
-            uuid(tenant),
-            uuid::Uuid::now_v7().into(),
-            uuid(enrolment),
-            uuid(module),
-            done.then_some(now).into(),
-            now.into(),
-        ],
-    ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
 /// Progress counts the current required modules an enrolment completed: not optional ones, not
 /// ones only started, not another learner's.
 async fn progress_counts(backend: Backend) {
@@ -650,11 +608,11 @@ async fn progress_counts(backend: Backend) {
         ok(&v)["enrol"]["id"].as_str().unwrap().to_owned()
     };
     let (e_lea, e_nora) = (enrolment_of(&lea).await, enrolment_of(&nora).await);
-    record_progress(&app, &c.id, &e_lea, &m1, true).await;
-    record_progress(&app, &c.id, &e_lea, &m2, true).await;
-    record_progress(&app, &c.id, &e_lea, &m3, false).await;
-    record_progress(&app, &c.id, &e_nora, &m1, true).await;
-    record_progress(&app, &c.id, &e_nora, &m3, true).await;
+    fixtures::record_progress(&app, &c.id, &e_lea, &m1, true).await;
+    fixtures::record_progress(&app, &c.id, &e_lea, &m2, true).await;
+    fixtures::record_progress(&app, &c.id, &e_lea, &m3, false).await;
+    fixtures::record_progress(&app, &c.id, &e_nora, &m1, true).await;
+    fixtures::record_progress(&app, &c.id, &e_nora, &m3, true).await;
 
     let dashboard = "{ viewer { enrolments { edges { node { progress { requiredDone requiredTotal percent } } } } } }";
     let progress_of = async |token: &str| {
