@@ -71,15 +71,16 @@ async fn invitations_are_delivered_over_smtp() {
     let op = fixtures::operator(&app).await;
     let c = fixtures::campus(&app, &op).await;
     let company = fixtures::company(&app, &c, "Durand").await;
-    fixtures::member(
-        &app,
-        &c,
-        &c.admin_token,
-        &company,
-        "lea@durand.test",
-        "LEARNER",
-    )
-    .await;
+    // Invited, not yet accepted: the link in the delivered message opens her page.
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: InvitePersonInput!) { invitePerson(input: $i) { id } }",
+            serde_json::json!({ "i": { "email": "lea@durand.test", "givenName": "Léa", "familyName": "Martin", "organisationId": company, "role": "LEARNER" } }),
+        )
+        .await;
+    spaces_tests::app::ok(&v);
     let n = spaces_gateway::mailer::drain(&app.state).await.unwrap();
     assert_eq!(n, 2, "the admin's invitation and lea's");
     let mut seen = Vec::new();
@@ -131,5 +132,41 @@ async fn invitations_are_delivered_over_smtp() {
     assert!(sent.delivered_at.is_some() && sent.payload.is_none());
     assert!(sent.subject.starts_with("Your invitation to"));
     assert!(!format!("{msgs:?}").contains(&token));
+
+    // The journey from the delivered link: open the page on the space's host, choose a
+    // password, then sign in with it.
+    let rest = link.strip_prefix("https://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let page = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("Host", host)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains("<form") && body.contains("password"),
+        "{body}"
+    );
+    let done = app
+        .client
+        .post(format!("{}/accept-invitation", app.base))
+        .header("Host", host)
+        .form(&[
+            ("token", token.as_str()),
+            ("password", fixtures::PASSWORD),
+            ("confirm", fixtures::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200, "{}", done.text().await.unwrap());
+    let s = fixtures::sign_in(&app, &c.slug, "lea@durand.test", fixtures::PASSWORD).await;
+    assert!(
+        spaces_tests::app::ok(&s)["signIn"]["accessToken"].is_string(),
+        "{s}"
+    );
     app.stop().await;
 }
