@@ -1,10 +1,14 @@
-//! Billing: money, plans, vouchers, invoices and the ledger.
+//! Billing: plans, seat subscriptions, billing accounts, invoices and credit notes, the
+//! double-entry ledger, payments. Entities stay private to this crate; every service takes the
+//! request's `TenantTx` and reaches tables only through its scoped door.
 //!
-//! Only [`Money`] exists so far. Amounts are integer minor units tagged with an
-//! ISO 4217 [`Currency`]; there are no floats anywhere in billing.
+//! Amounts are [`Money`]: integer minor units tagged with an ISO 4217 [`Currency`]; there are no
+//! floats anywhere in billing.
 
-pub mod currency;
-pub mod money;
+pub mod accounts;
+pub mod ids;
+pub mod invoices;
+pub mod payments;
 
-pub use currency::Currency;
-pub use money::{Money, MoneyError};
+pub use ids::*;
+pub use spaces_money::{Currency, Money, MoneyError, currency, money};

@@ -188,6 +188,7 @@ impl App {
             )?,
             // No billing yet: every admission that passes the enrolment rules gets in.
             admission: Arc::new(spaces_tenants::enrolments::NoGate),
+            clock: spaces_tenants::Clock::system(),
         });
         let schema = build_schema(config.introspection);
         let smtp = config

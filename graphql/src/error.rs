@@ -13,6 +13,8 @@ pub struct ApiError {
     pub field: Option<String>,
     pub reason: Option<String>,
     pub retry_after_secs: Option<u64>,
+    /// Integer extensions a refusal carries (`seats`, `used`).
+    pub figures: Vec<(&'static str, i64)>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             field: None,
             reason: None,
             retry_after_secs: None,
+            figures: Vec::new(),
         }
     }
 
@@ -33,6 +36,7 @@ impl ApiError {
             field: Some(field.to_owned()),
             reason: Some(reason.to_owned()),
             retry_after_secs: None,
+            figures: Vec::new(),
         }
     }
 
@@ -57,6 +61,7 @@ impl ApiError {
             field: None,
             reason: None,
             retry_after_secs: Some(retry_after_secs),
+            figures: Vec::new(),
         }
     }
 
@@ -76,6 +81,7 @@ impl From<Error> for ApiError {
                 field: Some(field.into_owned()),
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
+                figures: Vec::new(),
             },
             Error::Unauthenticated(m) => ApiError::unauthenticated(m),
             Error::Forbidden(m) => ApiError::forbidden(m),
@@ -85,6 +91,7 @@ impl From<Error> for ApiError {
                 field: Some(field.into_owned()),
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
+                figures: Vec::new(),
             },
             Error::Refused { code, reason } => ApiError {
                 code,
@@ -92,6 +99,19 @@ impl From<Error> for ApiError {
                 field: None,
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
+                figures: Vec::new(),
+            },
+            Error::RefusedWith {
+                code,
+                reason,
+                figures,
+            } => ApiError {
+                code,
+                message: reason.to_string(),
+                field: None,
+                reason: Some(reason.into_owned()),
+                retry_after_secs: None,
+                figures,
             },
             Error::RateLimited { retry_after_secs } => ApiError {
                 code: "RATE_LIMITED",
@@ -99,6 +119,7 @@ impl From<Error> for ApiError {
                 field: None,
                 reason: None,
                 retry_after_secs: Some(retry_after_secs),
+                figures: Vec::new(),
             },
             Error::Unavailable { retry_after_secs } => ApiError::unavailable(retry_after_secs),
             // Built directly (not through `From<DbErr>`) somewhere: still a passing outage.
@@ -133,6 +154,9 @@ impl From<ApiError> for async_graphql::Error {
             }
             if let Some(s) = e.retry_after_secs {
                 ext.set("retryAfterSeconds", s);
+            }
+            for (name, value) in &e.figures {
+                ext.set(*name, *value);
             }
         })
     }

@@ -31,6 +31,8 @@ pub struct Deps {
     /// What admission asks beyond the enrolment rules (seats, prices, vouchers): billing's
     /// implementation, wired by the gateway.
     pub admission: Arc<dyn spaces_tenants::enrolments::AdmissionGate>,
+    /// The time billing and scheduled work go by; tests move it forward.
+    pub clock: spaces_tenants::Clock,
 }
 
 impl Deps {

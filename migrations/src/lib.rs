@@ -11,6 +11,7 @@ mod m0001_foundation;
 mod m0002_catalogue_editions;
 mod m0003_accounts;
 mod m0004_session_version;
+mod m0005_billing_accounts;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_catalogue_editions::Migration),
             Box::new(m0003_accounts::Migration),
             Box::new(m0004_session_version::Migration),
+            Box::new(m0005_billing_accounts::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod pathways;
 pub mod people;
 pub mod spaces;
 
+pub use kernel::clock::Clock;
 pub use kernel::db::Db;
 
 /// False only in the test build that drops the application's tenant filter (`rls-only`); the

@@ -250,6 +250,7 @@ pub fn ok(v: &Value) -> &Value {
 
 /// Tenant-owned tables, as the migrations create them (the RLS catalog test checks the list).
 pub const TENANT_TABLES: &[&str] = &[
+    "billing_accounts",
     "edition_modules",
     "edition_organisations",
     "editions",

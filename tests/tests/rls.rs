@@ -176,19 +176,28 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
         } else {
             assert_eq!(seen, 0, "{t}: A's rows are visible to B");
         }
-        let upd = tx
-            .execute_raw(run(format!(
-                "UPDATE {t} SET tenant_id = tenant_id WHERE tenant_id = '{}'",
-                a.id
-            )))
-            .await
-            .unwrap();
-        assert_eq!(upd.rows_affected(), 0, "{t}: B updated A's rows");
-        let del = tx
-            .execute_raw(run(format!("DELETE FROM {t} WHERE tenant_id = '{}'", a.id)))
-            .await
-            .unwrap();
-        assert_eq!(del.rows_affected(), 0, "{t}: B deleted A's rows");
+        // Each write in its own savepoint: a table the role may not update or delete at all
+        // (issued invoices, ledger entries) refuses with "permission denied", which also counts.
+        for (what, sql) in [
+            (
+                "updated",
+                format!(
+                    "UPDATE {t} SET tenant_id = tenant_id WHERE tenant_id = '{}'",
+                    a.id
+                ),
+            ),
+            (
+                "deleted",
+                format!("DELETE FROM {t} WHERE tenant_id = '{}'", a.id),
+            ),
+        ] {
+            let sp = tx.begin().await.unwrap();
+            match sp.execute_raw(run(sql)).await {
+                Ok(r) => assert_eq!(r.rows_affected(), 0, "{t}: B {what} A's rows"),
+                Err(e) => assert!(e.to_string().contains("permission denied"), "{t}: {e}"),
+            }
+            sp.rollback().await.unwrap();
+        }
         tx.rollback().await.unwrap();
 
         // A copy of A's row under a new key, inserted while scoped to B.
@@ -278,6 +287,16 @@ async fn seed_curriculum_rows(app: &TestApp, op: &str, tenant: &str, org: &str) 
            VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000004', 'enrolled', now()); \
          INSERT INTO module_progress (tenant_id, id, enrolment_id, module_id, updated_at) \
            VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000004', '00000000-0000-7000-8000-000000000002', now());"
+    ))
+    .await;
+    seed_billing_rows(app, t, org).await;
+}
+
+/// Billing's tables, one row of A each.
+async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
+    app.owner_sql(&format!(
+        "INSERT INTO billing_accounts (tenant_id, id, organisation_id, legal_name, address_line, postcode, city, country, invoice_email, currency, created_at, updated_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-0000000000b1', '{org}', 'A Corp SAS', '1 rue A', '75001', 'Paris', 'FR', 'billing@a.test', 'EUR', now(), now());"
     ))
     .await;
 }

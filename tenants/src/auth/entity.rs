@@ -71,4 +71,4 @@ pub(crate) mod password_reset {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-crate::kernel::scoped::tenant_entity!(invitation, refresh_token, password_reset);
+crate::tenant_entity!(invitation, refresh_token, password_reset);

@@ -87,7 +87,7 @@ pub(crate) fn rows(
 /// Creates an invitation and queues its message; returns the token (shown nowhere else). Any
 /// earlier unused invitation of the person stops working.
 pub(crate) async fn create(tx: &TenantTx, person: &Person, accept_url: &str) -> Result<String> {
-    tx.delete_many::<invitation::Entity>()
+    tx.scoped_delete::<invitation::Entity>()
         .filter(invitation::Column::PersonId.eq(person.id.uuid()))
         .filter(invitation::Column::AcceptedAt.is_null())
         .exec(&tx.tx)
@@ -101,7 +101,7 @@ pub(crate) async fn create(tx: &TenantTx, person: &Person, accept_url: &str) -> 
 /// Whether the person holds an invitation that still works.
 pub(crate) async fn has_live(tx: &TenantTx, person: PersonId) -> Result<bool> {
     Ok(tx
-        .select::<invitation::Entity>()
+        .scoped_select::<invitation::Entity>()
         .filter(invitation::Column::PersonId.eq(person.uuid()))
         .filter(invitation::Column::AcceptedAt.is_null())
         .filter(invitation::Column::ExpiresAt.gt(Utc::now()))
@@ -146,7 +146,7 @@ pub async fn resend(
 /// What the token is worth now, read without changing anything.
 pub async fn check(tx: &TenantTx, token: &str) -> Result<TokenState> {
     let Some(inv) = tx
-        .select::<invitation::Entity>()
+        .scoped_select::<invitation::Entity>()
         .filter(invitation::Column::TokenHash.eq(secret::digest(token)))
         .order_by_asc(invitation::Column::Id)
         .one(&tx.tx)
@@ -171,7 +171,7 @@ pub async fn check(tx: &TenantTx, token: &str) -> Result<TokenState> {
 pub async fn complete(tx: &TenantTx, token: &str, password_hash: String) -> Result<PersonId> {
     let now = Utc::now();
     let claimed = tx
-        .update_many::<invitation::Entity>()
+        .scoped_update::<invitation::Entity>()
         .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
         .filter(invitation::Column::TokenHash.eq(secret::digest(token)))
         .filter(invitation::Column::AcceptedAt.is_null())
@@ -182,7 +182,7 @@ pub async fn complete(tx: &TenantTx, token: &str, password_hash: String) -> Resu
         return Err(invalid());
     }
     let inv = tx
-        .select::<invitation::Entity>()
+        .scoped_select::<invitation::Entity>()
         .filter(invitation::Column::TokenHash.eq(secret::digest(token)))
         .one(&tx.tx)
         .await?
@@ -192,7 +192,7 @@ pub async fn complete(tx: &TenantTx, token: &str, password_hash: String) -> Resu
         // The caller rolls back: a disabled account's invitation stays unused.
         return Err(invalid());
     }
-    tx.update_many::<person::Entity>()
+    tx.scoped_update::<person::Entity>()
         .col_expr(person::Column::PasswordHash, Expr::value(password_hash))
         .col_expr(
             person::Column::Status,

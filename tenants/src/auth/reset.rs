@@ -98,7 +98,7 @@ pub async fn request(
 /// What the token is worth now, read without changing anything.
 pub async fn check(tx: &TenantTx, token: &str) -> Result<TokenState> {
     let Some(r) = tx
-        .select::<reset::Entity>()
+        .scoped_select::<reset::Entity>()
         .filter(reset::Column::TokenHash.eq(secret::digest(token)))
         .one(&tx.tx)
         .await?
@@ -122,7 +122,7 @@ pub async fn check(tx: &TenantTx, token: &str) -> Result<TokenState> {
 pub async fn complete(tx: &TenantTx, token: &str, password_hash: String) -> Result<PersonId> {
     let now = Utc::now();
     let claimed = tx
-        .update_many::<reset::Entity>()
+        .scoped_update::<reset::Entity>()
         .col_expr(reset::Column::UsedAt, Expr::value(now))
         .filter(reset::Column::TokenHash.eq(secret::digest(token)))
         .filter(reset::Column::UsedAt.is_null())
@@ -133,14 +133,14 @@ pub async fn complete(tx: &TenantTx, token: &str, password_hash: String) -> Resu
         return Err(invalid());
     }
     let r = tx
-        .select::<reset::Entity>()
+        .scoped_select::<reset::Entity>()
         .filter(reset::Column::TokenHash.eq(secret::digest(token)))
         .one(&tx.tx)
         .await?
         .ok_or_else(invalid)?;
     let person = PersonId::from_uuid(r.person_id);
     let changed = tx
-        .update_many::<person::Entity>()
+        .scoped_update::<person::Entity>()
         .col_expr(person::Column::PasswordHash, Expr::value(password_hash))
         .col_expr(person::Column::PasswordChangedAt, Expr::value(now))
         .col_expr(
@@ -155,7 +155,7 @@ pub async fn complete(tx: &TenantTx, token: &str, password_hash: String) -> Resu
         // Disabled since the link was sent: the caller rolls back, the link stays unused.
         return Err(invalid());
     }
-    tx.update_many::<reset::Entity>()
+    tx.scoped_update::<reset::Entity>()
         .col_expr(reset::Column::UsedAt, Expr::value(now))
         .filter(reset::Column::PersonId.eq(person.uuid()))
         .filter(reset::Column::UsedAt.is_null())

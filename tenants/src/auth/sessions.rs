@@ -84,7 +84,7 @@ pub async fn rotate(tx: &TenantTx, token: &str, ttl: Duration) -> Result<Rotatio
     let now = Utc::now();
     // The conditional update is the lock: of concurrent rotations, exactly one matches.
     let won = tx
-        .update_many::<rt::Entity>()
+        .scoped_update::<rt::Entity>()
         .col_expr(rt::Column::RotatedAt, Expr::value(now))
         .filter(rt::Column::TokenHash.eq(hash.clone()))
         .filter(rt::Column::RotatedAt.is_null())
@@ -93,7 +93,7 @@ pub async fn rotate(tx: &TenantTx, token: &str, ttl: Duration) -> Result<Rotatio
         .exec(&tx.tx)
         .await?;
     let Some(row) = tx
-        .select::<rt::Entity>()
+        .scoped_select::<rt::Entity>()
         .filter(rt::Column::TokenHash.eq(hash))
         .one(&tx.tx)
         .await?
@@ -128,7 +128,7 @@ pub async fn rotate(tx: &TenantTx, token: &str, ttl: Duration) -> Result<Rotatio
 }
 
 pub async fn revoke_family(tx: &TenantTx, family: SessionFamilyId) -> Result<()> {
-    tx.update_many::<rt::Entity>()
+    tx.scoped_update::<rt::Entity>()
         .col_expr(rt::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(rt::Column::FamilyId.eq(family.uuid()))
         .filter(rt::Column::RevokedAt.is_null())
@@ -140,7 +140,7 @@ pub async fn revoke_family(tx: &TenantTx, family: SessionFamilyId) -> Result<()>
 /// Sign-out: revokes the family of the presented token, if it is one of this person's.
 pub async fn sign_out(tx: &TenantTx, person: PersonId, token: &str) -> Result<bool> {
     let row = tx
-        .select::<rt::Entity>()
+        .scoped_select::<rt::Entity>()
         .filter(rt::Column::TokenHash.eq(secret::digest(token)))
         .filter(rt::Column::PersonId.eq(person.uuid()))
         .one(&tx.tx)
@@ -156,7 +156,7 @@ pub async fn sign_out(tx: &TenantTx, person: PersonId, token: &str) -> Result<bo
 
 /// Every session of a person (password change, account disabled).
 pub async fn revoke_all(tx: &TenantTx, person: PersonId) -> Result<()> {
-    tx.update_many::<rt::Entity>()
+    tx.scoped_update::<rt::Entity>()
         .col_expr(rt::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(rt::Column::PersonId.eq(person.uuid()))
         .filter(rt::Column::RevokedAt.is_null())

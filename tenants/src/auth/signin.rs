@@ -161,7 +161,7 @@ pub async fn store_password(
     hash: String,
 ) -> Result<bool> {
     let done = tx
-        .update_many::<person::Entity>()
+        .scoped_update::<person::Entity>()
         .col_expr(person::Column::PasswordHash, Expr::value(hash))
         .col_expr(person::Column::PasswordChangedAt, Expr::value(Utc::now()))
         .col_expr(

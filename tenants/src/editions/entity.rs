@@ -84,4 +84,4 @@ pub(crate) mod module {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-crate::kernel::scoped::tenant_entity!(edition, visible_to, module);
+crate::tenant_entity!(edition, visible_to, module);

@@ -232,7 +232,7 @@ pub(super) async fn check_organisations(tx: &TenantTx, v: &Visibility) -> Result
         return Ok(());
     }
     let found: HashMap<uuid::Uuid, org::Model> = tx
-        .select::<org::Entity>()
+        .scoped_select::<org::Entity>()
         .filter(org::Column::Id.is_in(ids.iter().map(|i| i.uuid())))
         .all(&tx.tx)
         .await?
@@ -257,7 +257,7 @@ pub(super) async fn check_organisations(tx: &TenantTx, v: &Visibility) -> Result
 }
 
 pub(super) async fn write_visibility(tx: &TenantTx, id: EditionId, v: &Visibility) -> Result<()> {
-    tx.delete_many::<visible_to::Entity>()
+    tx.scoped_delete::<visible_to::Entity>()
         .filter(visible_to::Column::EditionId.eq(id.uuid()))
         .exec(&tx.tx)
         .await?;

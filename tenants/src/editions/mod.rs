@@ -419,7 +419,7 @@ pub async fn update(
         am.visibility = Set(visibility_str(v).to_owned());
     }
     am.updated_at = Set(Utc::now());
-    tx.update_many::<edition::Entity>()
+    tx.scoped_update::<edition::Entity>()
         .set(am)
         .filter(edition::Column::Id.eq(id.uuid()))
         .exec(&tx.tx)
@@ -459,7 +459,7 @@ pub async fn set_modules(
     }
     // Every module the edition ever had, retired ones included, by IRI.
     let mut existing: HashMap<String, module::Model> = tx
-        .select::<module::Entity>()
+        .scoped_select::<module::Entity>()
         .filter(module::Column::EditionId.eq(id.uuid()))
         .all(&tx.tx)
         .await?
@@ -487,7 +487,7 @@ pub async fn set_modules(
                     retired_at: Set(None),
                     ..Default::default()
                 };
-                tx.update_many::<module::Entity>()
+                tx.scoped_update::<module::Entity>()
                     .set(am)
                     .filter(module::Column::Id.eq(row.id))
                     .exec(&tx.tx)
@@ -517,7 +517,7 @@ pub async fn set_modules(
         .map(|m| m.id)
         .collect();
     if !gone.is_empty() {
-        tx.update_many::<module::Entity>()
+        tx.scoped_update::<module::Entity>()
             .set(module::ActiveModel {
                 retired_at: Set(Some(now)),
                 ..Default::default()
@@ -531,7 +531,7 @@ pub async fn set_modules(
 }
 
 async fn touch(tx: &TenantTx, id: EditionId, now: DateTime<Utc>) -> Result<()> {
-    tx.update_many::<edition::Entity>()
+    tx.scoped_update::<edition::Entity>()
         .set(edition::ActiveModel {
             updated_at: Set(now),
             ..Default::default()
@@ -574,7 +574,7 @@ async fn transition(
             "an edition needs at least one required module to open",
         ));
     }
-    tx.update_many::<edition::Entity>()
+    tx.scoped_update::<edition::Entity>()
         .set(edition::ActiveModel {
             status: Set(to.as_str().to_owned()),
             updated_at: Set(Utc::now()),

@@ -27,7 +27,7 @@ pub(super) async fn hydrate_parts(
         .collect();
     if parts.visibility && !restricted.is_empty() {
         for v in tx
-            .select::<visible_to::Entity>()
+            .scoped_select::<visible_to::Entity>()
             .filter(visible_to::Column::EditionId.is_in(restricted))
             .order_by_asc(visible_to::Column::Id)
             .all(&tx.tx)
@@ -41,7 +41,7 @@ pub(super) async fn hydrate_parts(
     let mut mods: HashMap<uuid::Uuid, Vec<Module>> = HashMap::new();
     if parts.modules {
         for m in tx
-            .select::<module::Entity>()
+            .scoped_select::<module::Entity>()
             .filter(module::Column::EditionId.is_in(ids))
             .filter(module::Column::RetiredAt.is_null())
             .order_by_asc(module::Column::EditionId)
@@ -67,7 +67,7 @@ pub(super) async fn model(
     for_update: bool,
 ) -> Result<edition::Model> {
     let mut q = tx
-        .select::<edition::Entity>()
+        .scoped_select::<edition::Entity>()
         .filter(edition::Column::Id.eq(id.uuid()));
     if for_update {
         // Serialises changes to one edition (and, later, enrolments that lock it too) on
@@ -111,7 +111,7 @@ pub async fn many_with_courses(
         return Ok(HashMap::new());
     }
     let rows = tx
-        .select::<edition::Entity>()
+        .scoped_select::<edition::Entity>()
         .filter(edition::Column::Id.is_in(ids.iter().map(|i| i.uuid())))
         .join(JoinType::InnerJoin, edition::Relation::Course.def())
         .select_also(course::Entity)
@@ -157,7 +157,7 @@ pub async fn many_with_courses(
 pub async fn required_modules(tx: &TenantTx, id: EditionId) -> Result<Vec<Module>> {
     model(tx, id, false).await?;
     Ok(tx
-        .select::<module::Entity>()
+        .scoped_select::<module::Entity>()
         .filter(module::Column::EditionId.eq(id.uuid()))
         .filter(module::Column::RetiredAt.is_null())
         .filter(module::Column::Required.eq(true))
@@ -204,7 +204,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<Edition>> {
     let q = if who.is_tenant_admin() {
-        let q = tx.select::<edition::Entity>();
+        let q = tx.scoped_select::<edition::Entity>();
         match status {
             Some(s) => q.filter(edition::Column::Status.eq(s.as_str())),
             None => q,
@@ -234,13 +234,13 @@ pub(crate) async fn open_and_visible(
     // Editions listing an organisation at or above the person's, through the same tenant
     // filter as everything else.
     let listing = tx
-        .select::<visible_to::Entity>()
+        .scoped_select::<visible_to::Entity>()
         .select_only()
         .column(visible_to::Column::EditionId)
         .filter(visible_to::Column::OrganisationId.is_in(ancestry.iter().map(|o| o.uuid())))
         .into_query();
     Ok(tx
-        .select::<edition::Entity>()
+        .scoped_select::<edition::Entity>()
         .filter(edition::Column::Status.eq(EditionStatus::Open.as_str()))
         .filter(
             Condition::any()

@@ -48,4 +48,4 @@ pub(crate) mod event {
 }
 // module_progress is read with hand-written SQL (see `progress`); the LMS connector to come
 // writes it.
-crate::kernel::scoped::tenant_entity!(enrolment, event);
+crate::tenant_entity!(enrolment, event);

@@ -265,7 +265,7 @@ pub async fn import(
     let mut known: HashMap<String, person::Model> = HashMap::new();
     for chunk in emails.chunks(BATCH) {
         for m in tx
-            .select::<person::Entity>()
+            .scoped_select::<person::Entity>()
             .filter(person::Column::Email.is_in(chunk.iter().cloned()))
             .all(&tx.tx)
             .await?
@@ -277,7 +277,7 @@ pub async fn import(
     let mut enrolled: HashMap<uuid::Uuid, (EnrolmentId, EnrolmentStatus)> = HashMap::new();
     for chunk in person_ids.chunks(BATCH) {
         for e in tx
-            .select::<enrolment::Entity>()
+            .scoped_select::<enrolment::Entity>()
             .filter(enrolment::Column::EditionId.eq(edition_id.uuid()))
             .filter(enrolment::Column::PersonId.is_in(chunk.iter().copied()))
             .all(&tx.tx)

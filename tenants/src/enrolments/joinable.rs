@@ -39,7 +39,7 @@ fn only_joinable(
 ) -> sea_orm::Select<edition::Entity> {
     let now = Utc::now();
     let held = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .select_only()
         .column(enrolment::Column::EditionId)
         .filter(enrolment::Column::PersonId.eq(person.uuid()))
@@ -47,7 +47,7 @@ fn only_joinable(
         .into_query();
     // Editions whose seats are all held, as admission would count them.
     let full = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .select_only()
         .column(enrolment::Column::EditionId)
         .join(

@@ -83,7 +83,7 @@ pub async fn mine(
         .map(|(_, p)| p)
         .ok_or(Error::Unauthenticated("sign in first"))?;
     let q = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .filter(enrolment::Column::PersonId.eq(me.uuid()));
     page_of(tx, q, page, with_progress).await
 }
@@ -102,7 +102,7 @@ pub async fn of_edition(
         .await
         .map_err(|e| e.not_found_as("editionId", "no such edition"))?;
     let mut q = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .filter(enrolment::Column::EditionId.eq(edition.uuid()));
     if let Some(s) = status {
         q = q.filter(enrolment::Column::Status.eq(s.as_str()));
@@ -167,7 +167,7 @@ pub async fn progress(
         return Ok(std::collections::HashMap::new());
     }
     let q = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .filter(enrolment::Column::Id.is_in(enrolments.iter().map(|e| e.id.uuid())));
     Ok(with_progress_columns(q)
         .into_model::<WithProgress>()
@@ -192,7 +192,7 @@ pub async fn of_person(
         people::get(tx, who, person).await?;
     }
     let mut q = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .filter(enrolment::Column::PersonId.eq(person.uuid()));
     if let Some(s) = status {
         q = q.filter(enrolment::Column::Status.eq(s.as_str()));

@@ -175,7 +175,7 @@ pub(crate) const SEAT_HOLDING: [EnrolmentStatus; 3] = [
 /// Places held in the edition. Admission counts them only once the edition row is locked.
 pub(crate) async fn seats_taken(tx: &TenantTx, edition: EditionId) -> Result<i64> {
     let n = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .filter(enrolment::Column::EditionId.eq(edition.uuid()))
         .filter(enrolment::Column::Status.is_in(SEAT_HOLDING.map(|s| s.as_str())))
         .count(&tx.tx)
@@ -190,7 +190,7 @@ pub(crate) async fn reopen(
     source: Source,
     actor: Option<PersonId>,
 ) -> Result<()> {
-    tx.update_many::<enrolment::Entity>()
+    tx.scoped_update::<enrolment::Entity>()
         .col_expr(
             enrolment::Column::Status,
             Expr::value(EnrolmentStatus::Active.as_str()),
@@ -210,7 +210,7 @@ async fn enrolment_of(
     person: PersonId,
 ) -> Result<Option<enrolment::Model>> {
     Ok(tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .filter(enrolment::Column::EditionId.eq(edition.uuid()))
         .filter(enrolment::Column::PersonId.eq(person.uuid()))
         .one(&tx.tx)
@@ -425,7 +425,7 @@ async fn load_managed(
     id: EnrolmentId,
 ) -> Result<(enrolment::Model, organisations::Organisation)> {
     let m = tx
-        .select::<enrolment::Entity>()
+        .scoped_select::<enrolment::Entity>()
         .filter(enrolment::Column::Id.eq(id.uuid()))
         .one(&tx.tx)
         .await?

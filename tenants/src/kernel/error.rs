@@ -33,6 +33,14 @@ pub enum Error {
         code: &'static str,
         reason: Cow<'static, str>,
     },
+    /// A refusal that carries figures the client needs to act (`SEAT_LIMIT_REACHED` with `seats`
+    /// and `used`): each becomes an integer in the error's extensions.
+    #[error("{code}: {reason}")]
+    RefusedWith {
+        code: &'static str,
+        reason: Cow<'static, str>,
+        figures: Vec<(&'static str, i64)>,
+    },
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// The database (or another service a request needs) cannot be reached just now; the client

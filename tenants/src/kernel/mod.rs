@@ -1,3 +1,4 @@
+pub mod clock;
 pub mod db;
 pub mod error;
 pub mod ids;
@@ -5,6 +6,6 @@ pub mod page;
 pub mod principal;
 pub(crate) mod raw;
 pub mod reads;
-pub(crate) mod scoped;
+pub mod scoped;
 pub mod tx;
 pub mod values;

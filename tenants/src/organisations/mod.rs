@@ -4,7 +4,7 @@
 
 pub(crate) mod entity;
 
-crate::kernel::scoped::tenant_entity!(entity);
+crate::tenant_entity!(entity);
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
@@ -182,7 +182,7 @@ async fn insert(
 /// Loads a node without access checks (callers check).
 pub(crate) async fn load(tx: &TenantTx, id: OrganisationId) -> Result<Organisation> {
     let m = tx
-        .select::<entity::Entity>()
+        .scoped_select::<entity::Entity>()
         .filter(entity::Column::Id.eq(id.uuid()))
         .one(&tx.tx)
         .await?
@@ -219,7 +219,7 @@ pub(crate) fn in_subtrees(
 
 /// Every organisation of the tenant, archived ones included (imports resolve names against it).
 pub(crate) async fn all(tx: &TenantTx) -> Result<Vec<Organisation>> {
-    tx.select::<entity::Entity>()
+    tx.scoped_select::<entity::Entity>()
         .all(&tx.tx)
         .await?
         .into_iter()
@@ -229,7 +229,7 @@ pub(crate) async fn all(tx: &TenantTx) -> Result<Vec<Organisation>> {
 
 pub(crate) async fn root(tx: &TenantTx) -> Result<Organisation> {
     let m = tx
-        .select::<entity::Entity>()
+        .scoped_select::<entity::Entity>()
         .filter(entity::Column::ParentId.is_null())
         .one(&tx.tx)
         .await?
@@ -337,7 +337,7 @@ pub async fn rename(
 ) -> Result<Organisation> {
     let new_name = name("name", new_name, 200)?;
     manageable(tx, who, id, "id").await?;
-    tx.update_many::<entity::Entity>()
+    tx.scoped_update::<entity::Entity>()
         .col_expr(entity::Column::Name, Expr::value(new_name))
         .filter(entity::Column::Id.eq(id.uuid()))
         .exec(&tx.tx)
@@ -371,7 +371,7 @@ pub async fn move_to(
     let new_path = child_path(&parent.path, org.id.uuid());
     let old_len = org.path.chars().count() as i64;
     // path = new_path || substr(path, old_len + 1), for every node of the subtree.
-    tx.update_many::<entity::Entity>()
+    tx.scoped_update::<entity::Entity>()
         .col_expr(
             entity::Column::Path,
             // Paths hold only ids and slashes, so the literal is safe to inline.
@@ -380,7 +380,7 @@ pub async fn move_to(
         .filter(entity::Column::Path.starts_with(&org.path))
         .exec(&tx.tx)
         .await?;
-    tx.update_many::<entity::Entity>()
+    tx.scoped_update::<entity::Entity>()
         .col_expr(entity::Column::ParentId, Expr::value(parent.id.uuid()))
         .filter(entity::Column::Id.eq(id.uuid()))
         .exec(&tx.tx)
@@ -395,7 +395,7 @@ pub async fn archive(tx: &TenantTx, who: &Principal, id: OrganisationId) -> Resu
         return Err(Error::invalid("id", "the root cannot be archived"));
     }
     parent_manageable(tx, who, &org).await?;
-    tx.update_many::<entity::Entity>()
+    tx.scoped_update::<entity::Entity>()
         .col_expr(entity::Column::ArchivedAt, Expr::value(Utc::now()))
         .filter(entity::Column::Path.starts_with(&org.path))
         .filter(entity::Column::ArchivedAt.is_null())
@@ -412,7 +412,7 @@ pub async fn list(
     include_archived: bool,
     page: PageRequest,
 ) -> Result<Page<Organisation>> {
-    let mut q = tx.select::<entity::Entity>();
+    let mut q = tx.scoped_select::<entity::Entity>();
     match under {
         Some(id) => {
             let node = get(tx, who, id).await?;

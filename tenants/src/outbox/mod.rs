@@ -10,7 +10,7 @@ mod seal;
 
 pub use seal::OutboxKey;
 
-crate::kernel::scoped::tenant_entity!(entity);
+crate::tenant_entity!(entity);
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -143,7 +143,7 @@ pub async fn enqueue(
 /// Messages due for delivery, oldest first.
 pub async fn due(tx: &TenantTx, now: DateTime<Utc>, limit: u64) -> Result<Vec<Message>> {
     let rows = tx
-        .select::<entity::Entity>()
+        .scoped_select::<entity::Entity>()
         .filter(entity::Column::DeliveredAt.is_null())
         .filter(entity::Column::NextAttemptAt.lte(now))
         .filter(entity::Column::Attempts.lt(MAX_ATTEMPTS))
@@ -165,7 +165,7 @@ pub async fn claim(tx: &TenantTx, now: DateTime<Utc>, limit: u64) -> Result<Vec<
     let mut claimed = Vec::new();
     for m in due(tx, now, limit).await? {
         let won = tx
-            .update_many::<entity::Entity>()
+            .scoped_update::<entity::Entity>()
             .col_expr(entity::Column::NextAttemptAt, Expr::value(now + LEASE))
             .filter(entity::Column::Id.eq(m.id.uuid()))
             .filter(entity::Column::DeliveredAt.is_null())
@@ -182,7 +182,7 @@ pub async fn claim(tx: &TenantTx, now: DateTime<Utc>, limit: u64) -> Result<Vec<
 /// Records the delivery and drops the payload (and with it the token): what stays is who was
 /// sent what subject, when.
 pub async fn mark_delivered(tx: &TenantTx, id: OutboxMessageId, subject: &str) -> Result<()> {
-    tx.update_many::<entity::Entity>()
+    tx.scoped_update::<entity::Entity>()
         .col_expr(entity::Column::DeliveredAt, Expr::value(Utc::now()))
         .col_expr(entity::Column::Subject, Expr::value(subject.to_owned()))
         .col_expr(entity::Column::Body, Expr::value(String::new()))
@@ -195,7 +195,7 @@ pub async fn mark_delivered(tx: &TenantTx, id: OutboxMessageId, subject: &str) -
 /// Records a failed attempt and backs off exponentially (1 min, 2, 4, .. ).
 pub async fn mark_failed(tx: &TenantTx, msg: &Message, error: &str) -> Result<()> {
     let backoff = chrono::Duration::minutes(1i64 << msg.attempts.clamp(0, 10));
-    tx.update_many::<entity::Entity>()
+    tx.scoped_update::<entity::Entity>()
         .col_expr(entity::Column::Attempts, Expr::value(msg.attempts + 1))
         .col_expr(
             entity::Column::NextAttemptAt,
@@ -215,7 +215,7 @@ pub async fn mark_failed(tx: &TenantTx, msg: &Message, error: &str) -> Result<()
 /// they are kept).
 pub async fn history(tx: &TenantTx) -> Result<Vec<Message>> {
     let rows = tx
-        .select::<entity::Entity>()
+        .scoped_select::<entity::Entity>()
         .order_by_asc(entity::Column::Id)
         .all(&tx.tx)
         .await?;

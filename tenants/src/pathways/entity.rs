@@ -39,4 +39,4 @@ pub(crate) mod step {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-crate::kernel::scoped::tenant_entity!(pathway, step);
+crate::tenant_entity!(pathway, step);

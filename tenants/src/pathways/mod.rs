@@ -64,7 +64,7 @@ async fn hydrate(tx: &TenantTx, rows: Vec<pathway::Model>) -> Result<Vec<Pathway
     }
     let mut steps: HashMap<uuid::Uuid, Vec<EditionId>> = HashMap::new();
     for s in tx
-        .select::<step::Entity>()
+        .scoped_select::<step::Entity>()
         .filter(step::Column::PathwayId.is_in(rows.iter().map(|m| m.id)))
         .order_by_asc(step::Column::PathwayId)
         .order_by_asc(step::Column::Position)
@@ -91,7 +91,7 @@ async fn hydrate(tx: &TenantTx, rows: Vec<pathway::Model>) -> Result<Vec<Pathway
 
 async fn load(tx: &TenantTx, id: PathwayId) -> Result<Pathway> {
     let m = tx
-        .select::<pathway::Entity>()
+        .scoped_select::<pathway::Entity>()
         .filter(pathway::Column::Id.eq(id.uuid()))
         .one(&tx.tx)
         .await?
@@ -112,7 +112,7 @@ pub async fn get(tx: &TenantTx, who: &Principal, id: PathwayId) -> Result<Pathwa
 pub async fn list(tx: &TenantTx, who: &Principal, page: PageRequest) -> Result<Page<Pathway>> {
     require_admin(who)?;
     let p = fetch(
-        tx.select::<pathway::Entity>(),
+        tx.scoped_select::<pathway::Entity>(),
         pathway::Column::Id,
         page,
         &tx.tx,
@@ -146,7 +146,7 @@ async fn check_editions(tx: &TenantTx, ids: &[EditionId]) -> Result<()> {
         return Ok(());
     }
     let found: HashMap<uuid::Uuid, String> = tx
-        .select::<edition::Entity>()
+        .scoped_select::<edition::Entity>()
         .filter(edition::Column::Id.is_in(ids.iter().map(|i| i.uuid())))
         .all(&tx.tx)
         .await?
@@ -171,7 +171,7 @@ async fn check_editions(tx: &TenantTx, ids: &[EditionId]) -> Result<()> {
 }
 
 async fn write_steps(tx: &TenantTx, id: PathwayId, editions: &[EditionId]) -> Result<()> {
-    tx.delete_many::<step::Entity>()
+    tx.scoped_delete::<step::Entity>()
         .filter(step::Column::PathwayId.eq(id.uuid()))
         .exec(&tx.tx)
         .await?;
@@ -228,7 +228,7 @@ pub async fn update(
         am.description = Set(description(d)?);
     }
     load(tx, id).await?;
-    tx.update_many::<pathway::Entity>()
+    tx.scoped_update::<pathway::Entity>()
         .set(am)
         .filter(pathway::Column::Id.eq(id.uuid()))
         .exec(&tx.tx)
@@ -250,7 +250,7 @@ pub async fn set_editions(
         .map_err(|e| e.not_found_as("id", "no such pathway"))?;
     check_editions(tx, editions).await?;
     write_steps(tx, id, editions).await?;
-    tx.update_many::<pathway::Entity>()
+    tx.scoped_update::<pathway::Entity>()
         .set(pathway::ActiveModel {
             updated_at: Set(Utc::now()),
             ..Default::default()

@@ -47,4 +47,4 @@ pub(crate) mod grant {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-crate::kernel::scoped::tenant_entity!(person, grant);
+crate::tenant_entity!(person, grant);

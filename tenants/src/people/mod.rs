@@ -148,7 +148,7 @@ pub(crate) async fn insert_grant(
 
 pub(crate) async fn model(tx: &TenantTx, id: PersonId) -> Result<Option<person::Model>> {
     Ok(tx
-        .select::<person::Entity>()
+        .scoped_select::<person::Entity>()
         .filter(person::Column::Id.eq(id.uuid()))
         .one(&tx.tx)
         .await?)
@@ -161,7 +161,7 @@ pub async fn many(tx: &TenantTx, ids: &[PersonId]) -> Result<Vec<Person>> {
         return Ok(vec![]);
     }
     let rows = tx
-        .select::<person::Entity>()
+        .scoped_select::<person::Entity>()
         .filter(person::Column::Id.is_in(ids.iter().map(|i| i.uuid())))
         .all(&tx.tx)
         .await?;
@@ -170,7 +170,7 @@ pub async fn many(tx: &TenantTx, ids: &[PersonId]) -> Result<Vec<Person>> {
 
 pub(crate) async fn model_by_email(tx: &TenantTx, email: &Email) -> Result<Option<person::Model>> {
     Ok(tx
-        .select::<person::Entity>()
+        .scoped_select::<person::Entity>()
         .filter(person::Column::Email.eq(email.as_str()))
         .one(&tx.tx)
         .await?)
@@ -361,7 +361,7 @@ pub async fn grant_role(
 /// Revokes a grant; takes effect on the holder's next request.
 pub async fn revoke_role(tx: &TenantTx, who: &Principal, grant_id: RoleGrantId) -> Result<()> {
     let g = tx
-        .select::<grant::Entity>()
+        .scoped_select::<grant::Entity>()
         .filter(grant::Column::Id.eq(grant_id.uuid()))
         .one(&tx.tx)
         .await?
@@ -379,7 +379,7 @@ pub async fn revoke_role(tx: &TenantTx, who: &Principal, grant_id: RoleGrantId) 
         // Lock the admin grants (PostgreSQL: FOR UPDATE; SQLite transactions already hold the
         // write lock), so two concurrent revocations cannot both see "another admin is left".
         let admins = tx
-            .select::<grant::Entity>()
+            .scoped_select::<grant::Entity>()
             .filter(grant::Column::Role.eq(Role::TenantAdmin.as_str()))
             .lock_exclusive()
             .all(&tx.tx)
@@ -399,7 +399,7 @@ pub async fn revoke_role(tx: &TenantTx, who: &Principal, grant_id: RoleGrantId) 
             ));
         }
     }
-    tx.delete_many::<grant::Entity>()
+    tx.scoped_delete::<grant::Entity>()
         .filter(grant::Column::Id.eq(grant_id.uuid()))
         .exec(&tx.tx)
         .await?;
@@ -423,7 +423,7 @@ pub async fn list(
         }
         None => who.readable_roots(),
     };
-    let mut q = tx.select::<person::Entity>();
+    let mut q = tx.scoped_select::<person::Entity>();
     if let Some(roots) = roots {
         if roots.is_empty() {
             // A learner sees only themselves.
@@ -501,7 +501,7 @@ pub async fn set_enabled(
 async fn set_status(tx: &TenantTx, id: PersonId, status: PersonStatus) -> Result<()> {
     use sea_orm::sea_query::{Expr, ExprTrait};
     let mut up = tx
-        .update_many::<person::Entity>()
+        .scoped_update::<person::Entity>()
         .col_expr(person::Column::Status, Expr::value(status.as_str()));
     if status == PersonStatus::Disabled {
         // Access tokens carry the version: bumping it stops them even where status is not read.
@@ -519,7 +519,7 @@ async fn set_status(tx: &TenantTx, id: PersonId, status: PersonStatus) -> Result
 /// Refuses to switch off the last active tenant admin other than `leaving`.
 async fn keep_an_admin(tx: &TenantTx, leaving: PersonId) -> Result<()> {
     let admins = tx
-        .select::<grant::Entity>()
+        .scoped_select::<grant::Entity>()
         .filter(grant::Column::Role.eq(Role::TenantAdmin.as_str()))
         .lock_exclusive()
         .all(&tx.tx)

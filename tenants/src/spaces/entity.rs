@@ -62,4 +62,4 @@ pub(crate) mod operator {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-crate::kernel::scoped::tenant_entity!(domain);
+crate::tenant_entity!(domain);

@@ -280,7 +280,7 @@ pub async fn create(db: &Db, new: NewSpace, accept_url: &str) -> Result<CreatedS
 }
 
 async fn replace_domains(tx: &TenantTx, domains: &[Domain]) -> Result<()> {
-    tx.delete_many::<domain::Entity>().exec(&tx.tx).await?;
+    tx.scoped_delete::<domain::Entity>().exec(&tx.tx).await?;
     let now = Utc::now();
     for d in domains {
         domain::ActiveModel {

@@ -1,0 +1,1 @@
+//! The payment provider trait and its implementations (Stripe's webhook scheme first).
