@@ -14,7 +14,7 @@ pub struct ApiError {
     pub reason: Option<String>,
     pub retry_after_secs: Option<u64>,
     /// Integer extensions a refusal carries (`seats`, `used`).
-    pub figures: Vec<(&'static str, i64)>,
+    pub figures: Box<[(&'static str, i64)]>,
 }
 
 impl ApiError {
@@ -25,7 +25,7 @@ impl ApiError {
             field: None,
             reason: None,
             retry_after_secs: None,
-            figures: Vec::new(),
+            figures: Box::default(),
         }
     }
 
@@ -36,7 +36,7 @@ impl ApiError {
             field: Some(field.to_owned()),
             reason: Some(reason.to_owned()),
             retry_after_secs: None,
-            figures: Vec::new(),
+            figures: Box::default(),
         }
     }
 
@@ -61,7 +61,7 @@ impl ApiError {
             field: None,
             reason: None,
             retry_after_secs: Some(retry_after_secs),
-            figures: Vec::new(),
+            figures: Box::default(),
         }
     }
 
@@ -81,7 +81,7 @@ impl From<Error> for ApiError {
                 field: Some(field.into_owned()),
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
-                figures: Vec::new(),
+                figures: Box::default(),
             },
             Error::Unauthenticated(m) => ApiError::unauthenticated(m),
             Error::Forbidden(m) => ApiError::forbidden(m),
@@ -91,7 +91,7 @@ impl From<Error> for ApiError {
                 field: Some(field.into_owned()),
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
-                figures: Vec::new(),
+                figures: Box::default(),
             },
             Error::Refused { code, reason } => ApiError {
                 code,
@@ -99,7 +99,7 @@ impl From<Error> for ApiError {
                 field: None,
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
-                figures: Vec::new(),
+                figures: Box::default(),
             },
             Error::RefusedWith {
                 code,
@@ -111,7 +111,7 @@ impl From<Error> for ApiError {
                 field: None,
                 reason: Some(reason.into_owned()),
                 retry_after_secs: None,
-                figures,
+                figures: figures.into(),
             },
             Error::RateLimited { retry_after_secs } => ApiError {
                 code: "RATE_LIMITED",
@@ -119,7 +119,7 @@ impl From<Error> for ApiError {
                 field: None,
                 reason: None,
                 retry_after_secs: Some(retry_after_secs),
-                figures: Vec::new(),
+                figures: Box::default(),
             },
             Error::Unavailable { retry_after_secs } => ApiError::unavailable(retry_after_secs),
             // Built directly (not through `From<DbErr>`) somewhere: still a passing outage.
