@@ -6,8 +6,10 @@
 //! floats anywhere in billing.
 
 pub mod accounts;
+pub mod documents;
 pub mod ids;
 pub mod invoices;
+pub mod ledger;
 pub mod payments;
 
 pub use ids::*;

@@ -41,8 +41,8 @@ pub async fn record(tx: &TenantTx, now: DateTime<Utc>, input: PaymentInput) -> R
 }
 
 /// Records a refund of a recorded payment (refunds against cash), whole or in part. A refund of
-/// a provider payment not recorded yet (events out of order) is kept and applied when the
-/// payment arrives.
+/// a payment not recorded (yet: provider events arrive out of order) is `NotFound`; the
+/// webhook side keeps such an event and applies it when the payment arrives.
 pub async fn refund(
     tx: &TenantTx,
     now: DateTime<Utc>,
