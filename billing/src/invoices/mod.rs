@@ -76,3 +76,10 @@ pub async fn credit(
         "credit notes are not built yet".into(),
     ))
 }
+
+/// An issued invoice or credit note as the document its PDF and UBL XML render. Unknown, a
+/// draft, or another space's: `NotFound`.
+pub async fn document(tx: &TenantTx, id: InvoiceId) -> Result<crate::documents::InvoiceDocument> {
+    let _ = (tx, id);
+    Err(spaces_tenants::Error::NotFound)
+}
