@@ -1,0 +1,45 @@
+//! Scheduled work: one platform `jobs` table, each job naming its space. A worker claims due
+//! jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two gateways never run one twice) and runs
+//! each in its space's `TenantTx`. Time comes from the [`Clock`](crate::Clock).
+//!
+//! CONTRACT (foundation): `JobHandler`, `Job` and `enqueue` are what billing (renewals, invoice
+//! runs, overdue marking) and later areas use. The jobs work fills in the bodies; keep the
+//! signatures.
+
+use chrono::{DateTime, Utc};
+
+use crate::{Result, TenantTx};
+
+/// A due job as its handler sees it.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// When it was due (not when it runs): renewals date terms from this.
+    pub due_at: DateTime<Utc>,
+    /// 0 on the first run.
+    pub attempt: u32,
+}
+
+/// Runs one kind of job, inside the job's space, in a transaction that commits only if it
+/// returns `Ok` (the job is then done); an error leaves the job to be retried later.
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync {
+    /// The kinds this handler runs (`subscription.renew`, ..).
+    fn kinds(&self) -> &'static [&'static str];
+    async fn run(&self, tx: &TenantTx, now: DateTime<Utc>, job: &Job) -> Result<()>;
+}
+
+/// Schedules a job in the transaction's space, due at `due_at`, in the same transaction as the
+/// work that asks for it (so it exists only if that work commits). `dedupe`: at most one
+/// pending job of this kind with this key in the space (a second enqueue is a no-op).
+pub async fn enqueue(
+    tx: &TenantTx,
+    kind: &str,
+    due_at: DateTime<Utc>,
+    payload: serde_json::Value,
+    dedupe: Option<&str>,
+) -> Result<()> {
+    let _ = (tx, kind, due_at, payload, dedupe);
+    Err(crate::Error::Internal("jobs are not built yet".into()))
+}
