@@ -7,6 +7,7 @@ mod auth;
 mod campus;
 mod catalogue;
 mod editions;
+mod einvoice;
 mod enrolments;
 mod http;
 mod import;
