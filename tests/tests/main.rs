@@ -11,6 +11,7 @@ mod einvoice;
 mod enrolments;
 mod http;
 mod import;
+mod invoice_files;
 mod keys_sessions;
 mod limits;
 mod mail;
