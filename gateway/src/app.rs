@@ -217,6 +217,7 @@ impl App {
                 &format!("{}/{{file}}", graphiql::PREFIX),
                 get(graphiql::asset),
             )
+            .route("/invoices/{file}", get(crate::invoice_files::download))
             .route("/healthz", get(routes::healthz))
             .route("/readyz", get(routes::readyz))
             .route("/metrics", get(routes::metrics))

@@ -40,6 +40,12 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Writes a sample invoice and credit note (UBL XML and PDF) to a directory, for checking
+    /// the documents with outside validators (bench/einvoice-validate.sh).
+    InvoiceSample {
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+    },
 }
 
 async fn shutdown_signal() {
@@ -107,6 +113,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             std::fs::write(&out, spaces_graphql::sdl())
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::InvoiceSample { out } => {
+            use spaces_billing::documents::{pdf, sample, ubl};
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            for (name, doc) in [
+                ("invoice", sample::invoice()),
+                ("credit-note", sample::credit_note()),
+            ] {
+                let xml = out.join(format!("{name}.xml"));
+                std::fs::write(&xml, ubl::invoice_xml(&doc))
+                    .with_context(|| format!("writing {}", xml.display()))?;
+                let pdf_path = out.join(format!("{name}.pdf"));
+                std::fs::write(&pdf_path, pdf::invoice_pdf(&doc))
+                    .with_context(|| format!("writing {}", pdf_path.display()))?;
+                println!("wrote {} and {}", xml.display(), pdf_path.display());
+            }
             Ok(())
         }
         Command::CreateOperator { email } => {

@@ -7,6 +7,12 @@ use chrono::NaiveDate;
 
 use crate::{Currency, InvoiceId};
 
+pub mod pdf;
+pub mod sample;
+#[cfg(test)]
+mod tests;
+pub mod ubl;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
     /// UBL `Invoice`, type code 380.
