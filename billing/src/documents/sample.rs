@@ -92,7 +92,8 @@ pub fn invoice() -> InvoiceDocument {
     }
 }
 
-/// Credit note `OCAPIAT-A-2026-000007` crediting the training day of [`invoice`], nothing paid.
+/// Credit note `OCAPIAT-A-2026-000007` crediting the training day of [`invoice`]: set off
+/// against that invoice, so nothing is left to refund (as the invoices module reports it).
 pub fn credit_note() -> InvoiceDocument {
     let invoice = invoice();
     InvoiceDocument {
@@ -112,6 +113,6 @@ pub fn credit_note() -> InvoiceDocument {
         vat_total_minor: 0,
         gross_total_minor: 35_000,
         paid_minor: 0,
-        due_minor: 35_000,
+        due_minor: 0,
     }
 }

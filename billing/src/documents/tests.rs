@@ -124,6 +124,24 @@ fn credit_note_refers_to_its_invoice() {
     assert_eq!(first(&xml, "cbc:PaymentDueDate"), Some("2026-12-05"));
     assert!(xml.contains(r#"<cbc:CreditedQuantity unitCode="C62">1</cbc:CreditedQuantity>"#));
     assert!(!xml.contains("<cac:InvoiceLine>"));
+    // Set off against its invoice: settled in full, nothing left (BR-CO-16 holds).
+    assert!(xml.contains(r#"<cbc:PrepaidAmount currencyID="EUR">350.00</cbc:PrepaidAmount>"#));
+    assert!(xml.contains(r#"<cbc:PayableAmount currencyID="EUR">0.00</cbc:PayableAmount>"#));
+}
+
+#[test]
+fn a_credited_invoice_counts_the_credit_as_settled() {
+    // 100.00 paid and the 350.00 training day credited: 2900.00 left of 3350.00.
+    let mut doc = sample::invoice();
+    doc.due_minor = 290_000;
+    let xml = invoice_xml(&doc);
+    assert!(xml.contains(r#"<cbc:PrepaidAmount currencyID="EUR">450.00</cbc:PrepaidAmount>"#));
+    assert!(xml.contains(r#"<cbc:PayableAmount currencyID="EUR">2900.00</cbc:PayableAmount>"#));
+    // Nothing settled: no PrepaidAmount at all.
+    let mut doc = sample::invoice();
+    doc.paid_minor = 0;
+    doc.due_minor = doc.gross_total_minor;
+    assert!(!invoice_xml(&doc).contains("PrepaidAmount"));
 }
 
 #[test]
@@ -163,6 +181,7 @@ fn pdf_is_a_pdf_with_the_number() {
     let credit = String::from_utf8_lossy(&invoice_pdf(&sample::credit_note())).into_owned();
     assert!(credit.contains("(CREDIT NOTE)"));
     assert!(credit.contains("(Corrects invoice OCAPIAT-F-2026-000123 of 2026-12-01)"));
+    assert!(credit.contains("(Set off against the invoice)"));
 }
 
 #[test]
