@@ -61,6 +61,14 @@ fn credit_note_is_valid_ubl() {
 }
 
 #[test]
+fn every_sample_is_valid_ubl() {
+    // Credited, three rates, a currency without decimals: what the schematron script checks too.
+    for (_, doc) in sample::all() {
+        valid(&doc);
+    }
+}
+
+#[test]
 fn minimal_documents_are_valid_ubl() {
     // No due date, note, e-mail, VAT or registration numbers, nothing paid; a zero-rated line.
     for mut doc in [sample::invoice(), sample::credit_note()] {

@@ -204,3 +204,39 @@ fn long_invoices_run_to_more_pages() {
     // Every line is printed.
     assert_eq!(text.matches("(Campus 200 seat, yearly)").count(), 120);
 }
+
+#[test]
+fn samples_add_up() {
+    // The samples stand for what the invoices module computes: lines sum to the net, the
+    // breakdown to the VAT, net + VAT to the gross.
+    for (name, doc) in sample::all() {
+        let lines: i64 = doc.lines.iter().map(|l| l.net_minor).sum();
+        assert_eq!(lines, doc.net_total_minor, "{name}");
+        for l in &doc.lines {
+            assert_eq!(
+                i64::from(l.quantity) * l.unit_price_minor,
+                l.net_minor,
+                "{name}"
+            );
+        }
+        let taxable: i64 = doc.vat.iter().map(|v| v.taxable_minor).sum();
+        assert_eq!(taxable, doc.net_total_minor, "{name}");
+        let vat: i64 = doc.vat.iter().map(|v| v.vat_minor).sum();
+        assert_eq!(vat, doc.vat_total_minor, "{name}");
+        assert_eq!(
+            doc.net_total_minor + doc.vat_total_minor,
+            doc.gross_total_minor,
+            "{name}"
+        );
+        let xml = invoice_xml(&doc);
+        assert_eq!(
+            xml.matches("<cac:TaxSubtotal>").count(),
+            doc.vat.len(),
+            "{name}"
+        );
+    }
+    let yen = invoice_xml(&sample::yen_invoice());
+    assert!(yen.contains(r#"<cbc:PriceAmount currencyID="JPY">1200</cbc:PriceAmount>"#));
+    let multi = invoice_xml(&sample::multi_rate_invoice());
+    assert!(multi.contains("<cbc:Percent>5.5</cbc:Percent>"));
+}
