@@ -240,3 +240,29 @@ fn samples_add_up() {
     let multi = invoice_xml(&sample::multi_rate_invoice());
     assert!(multi.contains("<cbc:Percent>5.5</cbc:Percent>"));
 }
+
+#[test]
+fn pdf_survives_odd_text() {
+    let mut doc = sample::invoice();
+    doc.number = r"N-(1)\2".into();
+    doc.note = Some("first line\n\nthird (line) \\ end".into());
+    doc.buyer.legal_name = "漢字 🙂 Ünïcödé".into();
+    doc.lines[0].description = "x".repeat(5000);
+    doc.lines[1].description = String::new();
+    let pdf = invoice_pdf(&doc);
+    assert!(pdf.starts_with(b"%PDF-1."));
+    let text = String::from_utf8_lossy(&pdf).into_owned();
+    // Backslashes are escaped inside PDF strings (balanced parentheses need not be).
+    assert!(text.contains(r"(Number: N-(1)\\2)"), "number escaped");
+    // The long word is cut across lines, not lost.
+    let xs: usize = text
+        .split('(')
+        .filter_map(|s| s.split(')').next())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c == 'x'))
+        .map(str::len)
+        .sum();
+    assert_eq!(xs, 5000);
+    // No lines at all still renders.
+    doc.lines.clear();
+    assert!(invoice_pdf(&doc).starts_with(b"%PDF-1."));
+}
