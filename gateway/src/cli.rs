@@ -40,7 +40,7 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
-    /// Writes a sample invoice and credit note (UBL XML and PDF) to a directory, for checking
+    /// Writes sample invoices and a credit note (UBL XML and PDF) to a directory, for checking
     /// the documents with outside validators (bench/einvoice-validate.sh).
     InvoiceSample {
         #[arg(long, default_value = ".")]
@@ -118,10 +118,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::InvoiceSample { out } => {
             use spaces_billing::documents::{pdf, sample, ubl};
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-            for (name, doc) in [
-                ("invoice", sample::invoice()),
-                ("credit-note", sample::credit_note()),
-            ] {
+            for (name, doc) in sample::all() {
                 let xml = out.join(format!("{name}.xml"));
                 std::fs::write(&xml, ubl::invoice_xml(&doc))
                     .with_context(|| format!("writing {}", xml.display()))?;

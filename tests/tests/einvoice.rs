@@ -61,6 +61,14 @@ fn credit_note_is_valid_ubl() {
 }
 
 #[test]
+fn every_sample_is_valid_ubl() {
+    // Credited, three rates, a currency without decimals: what the schematron script checks too.
+    for (_, doc) in sample::all() {
+        valid(&doc);
+    }
+}
+
+#[test]
 fn minimal_documents_are_valid_ubl() {
     // No due date, note, e-mail, VAT or registration numbers, nothing paid; a zero-rated line.
     for mut doc in [sample::invoice(), sample::credit_note()] {
@@ -93,4 +101,36 @@ fn the_schema_check_catches_a_broken_document() {
     assert!(xsd_validate(DocumentKind::Invoice, &broken).is_err());
     // And an invoice is not a credit note.
     assert!(xsd_validate(DocumentKind::CreditNote, &xml).is_err());
+}
+
+#[test]
+fn hostile_text_stays_well_formed_and_valid() {
+    // Markup, entities, quotes, control characters and non-Latin text in every free-text field.
+    let nasty = "A&B <Invoice> \"q\" 'a' ]]> \u{1}\u{7}\u{1b} €漢字🙂 </cbc:Name>";
+    for mut doc in [sample::invoice(), sample::credit_note()] {
+        doc.number = format!("N-{nasty}");
+        doc.note = Some(nasty.into());
+        for p in [&mut doc.seller, &mut doc.buyer] {
+            p.legal_name = nasty.into();
+            p.address_line = nasty.into();
+            p.city = nasty.into();
+            p.postcode = nasty.into();
+            p.email = Some(nasty.into());
+        }
+        for l in &mut doc.lines {
+            l.description = nasty.into();
+        }
+        for v in &mut doc.vat {
+            if v.exemption.is_some() {
+                v.exemption = Some(nasty.into());
+            }
+        }
+        if let Some((n, _)) = &mut doc.corrects {
+            *n = nasty.into();
+        }
+        valid(&doc);
+        let xml = ubl::invoice_xml(&doc);
+        assert!(!xml.contains("<Invoice> "), "markup in text is escaped");
+        assert!(xml.contains("€漢字🙂"), "text beyond ASCII is kept");
+    }
 }

@@ -8,7 +8,7 @@
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
-use super::ubl::{amount, percent};
+use super::ubl::{amount, percent, settled_minor};
 use super::{DocumentKind, InvoiceDocument, Party};
 
 const PAGE_W: f32 = 595.0;
@@ -148,7 +148,17 @@ pub fn invoice_pdf(doc: &InvoiceDocument) -> Vec<u8> {
         ("Total excluding VAT", doc.net_total_minor, REGULAR),
         ("VAT", doc.vat_total_minor, REGULAR),
         ("Total including VAT", doc.gross_total_minor, BOLD),
-        ("Paid", doc.paid_minor, REGULAR),
+        (
+            if credit {
+                "Set off against the invoice"
+            } else if settled_minor(doc) == doc.paid_minor {
+                "Paid"
+            } else {
+                "Paid or credited"
+            },
+            settled_minor(doc),
+            REGULAR,
+        ),
         (
             if credit {
                 "Amount to refund"

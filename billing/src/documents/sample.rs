@@ -92,7 +92,8 @@ pub fn invoice() -> InvoiceDocument {
     }
 }
 
-/// Credit note `OCAPIAT-A-2026-000007` crediting the training day of [`invoice`], nothing paid.
+/// Credit note `OCAPIAT-A-2026-000007` crediting the training day of [`invoice`]: set off
+/// against that invoice, so nothing is left to refund (as the invoices module reports it).
 pub fn credit_note() -> InvoiceDocument {
     let invoice = invoice();
     InvoiceDocument {
@@ -112,6 +113,87 @@ pub fn credit_note() -> InvoiceDocument {
         vat_total_minor: 0,
         gross_total_minor: 35_000,
         paid_minor: 0,
-        due_minor: 35_000,
+        due_minor: 0,
     }
+}
+
+/// [`invoice`] with its training day credited since: 100.00 paid, 350.00 credited, 2900.00 due.
+pub fn credited_invoice() -> InvoiceDocument {
+    InvoiceDocument {
+        due_minor: 290_000,
+        ..invoice()
+    }
+}
+
+/// Three rates on one invoice (20 %, 5.5 % with VAT rounded half-up, exempt), nothing paid.
+pub fn multi_rate_invoice() -> InvoiceDocument {
+    let mut doc = invoice();
+    doc.number = "OCAPIAT-F-2026-000124".into();
+    doc.note = None;
+    doc.lines.insert(
+        1,
+        DocumentLine {
+            description: "Printed course book".into(),
+            quantity: 3,
+            unit_price_minor: 4115,
+            net_minor: 12_345,
+            vat_basis_points: Some(550),
+        },
+    );
+    // 5.5 % of 123.45 is 6.78975: 6.79.
+    doc.vat.insert(
+        1,
+        VatBreakdown {
+            vat_basis_points: Some(550),
+            exemption: None,
+            taxable_minor: 12_345,
+            vat_minor: 679,
+        },
+    );
+    doc.net_total_minor = 297_345;
+    doc.vat_total_minor = 50_679;
+    doc.gross_total_minor = 348_024;
+    doc.paid_minor = 0;
+    doc.due_minor = 348_024;
+    doc
+}
+
+/// A currency without minor units (JPY), 10 %, no due date nor e-mail addresses.
+pub fn yen_invoice() -> InvoiceDocument {
+    let mut doc = invoice();
+    doc.number = "OCAPIAT-F-2026-000125".into();
+    doc.currency = Currency::JPY;
+    doc.due_date = None;
+    doc.seller.email = None;
+    doc.buyer.email = None;
+    doc.lines = vec![DocumentLine {
+        description: "Campus seat, monthly".into(),
+        quantity: 3,
+        unit_price_minor: 1200,
+        net_minor: 3600,
+        vat_basis_points: Some(1000),
+    }];
+    doc.vat = vec![VatBreakdown {
+        vat_basis_points: Some(1000),
+        exemption: None,
+        taxable_minor: 3600,
+        vat_minor: 360,
+    }];
+    doc.net_total_minor = 3600;
+    doc.vat_total_minor = 360;
+    doc.gross_total_minor = 3960;
+    doc.paid_minor = 3960;
+    doc.due_minor = 0;
+    doc
+}
+
+/// Every sample, named for its file.
+pub fn all() -> Vec<(&'static str, InvoiceDocument)> {
+    vec![
+        ("invoice", invoice()),
+        ("credit-note", credit_note()),
+        ("credited-invoice", credited_invoice()),
+        ("multi-rate-invoice", multi_rate_invoice()),
+        ("yen-invoice", yen_invoice()),
+    ]
 }

@@ -124,6 +124,24 @@ fn credit_note_refers_to_its_invoice() {
     assert_eq!(first(&xml, "cbc:PaymentDueDate"), Some("2026-12-05"));
     assert!(xml.contains(r#"<cbc:CreditedQuantity unitCode="C62">1</cbc:CreditedQuantity>"#));
     assert!(!xml.contains("<cac:InvoiceLine>"));
+    // Set off against its invoice: settled in full, nothing left (BR-CO-16 holds).
+    assert!(xml.contains(r#"<cbc:PrepaidAmount currencyID="EUR">350.00</cbc:PrepaidAmount>"#));
+    assert!(xml.contains(r#"<cbc:PayableAmount currencyID="EUR">0.00</cbc:PayableAmount>"#));
+}
+
+#[test]
+fn a_credited_invoice_counts_the_credit_as_settled() {
+    // 100.00 paid and the 350.00 training day credited: 2900.00 left of 3350.00.
+    let mut doc = sample::invoice();
+    doc.due_minor = 290_000;
+    let xml = invoice_xml(&doc);
+    assert!(xml.contains(r#"<cbc:PrepaidAmount currencyID="EUR">450.00</cbc:PrepaidAmount>"#));
+    assert!(xml.contains(r#"<cbc:PayableAmount currencyID="EUR">2900.00</cbc:PayableAmount>"#));
+    // Nothing settled: no PrepaidAmount at all.
+    let mut doc = sample::invoice();
+    doc.paid_minor = 0;
+    doc.due_minor = doc.gross_total_minor;
+    assert!(!invoice_xml(&doc).contains("PrepaidAmount"));
 }
 
 #[test]
@@ -163,6 +181,7 @@ fn pdf_is_a_pdf_with_the_number() {
     let credit = String::from_utf8_lossy(&invoice_pdf(&sample::credit_note())).into_owned();
     assert!(credit.contains("(CREDIT NOTE)"));
     assert!(credit.contains("(Corrects invoice OCAPIAT-F-2026-000123 of 2026-12-01)"));
+    assert!(credit.contains("(Set off against the invoice)"));
 }
 
 #[test]
@@ -184,4 +203,66 @@ fn long_invoices_run_to_more_pages() {
     assert!(text.contains(&format!("page {count} of {count})")));
     // Every line is printed.
     assert_eq!(text.matches("(Campus 200 seat, yearly)").count(), 120);
+}
+
+#[test]
+fn samples_add_up() {
+    // The samples stand for what the invoices module computes: lines sum to the net, the
+    // breakdown to the VAT, net + VAT to the gross.
+    for (name, doc) in sample::all() {
+        let lines: i64 = doc.lines.iter().map(|l| l.net_minor).sum();
+        assert_eq!(lines, doc.net_total_minor, "{name}");
+        for l in &doc.lines {
+            assert_eq!(
+                i64::from(l.quantity) * l.unit_price_minor,
+                l.net_minor,
+                "{name}"
+            );
+        }
+        let taxable: i64 = doc.vat.iter().map(|v| v.taxable_minor).sum();
+        assert_eq!(taxable, doc.net_total_minor, "{name}");
+        let vat: i64 = doc.vat.iter().map(|v| v.vat_minor).sum();
+        assert_eq!(vat, doc.vat_total_minor, "{name}");
+        assert_eq!(
+            doc.net_total_minor + doc.vat_total_minor,
+            doc.gross_total_minor,
+            "{name}"
+        );
+        let xml = invoice_xml(&doc);
+        assert_eq!(
+            xml.matches("<cac:TaxSubtotal>").count(),
+            doc.vat.len(),
+            "{name}"
+        );
+    }
+    let yen = invoice_xml(&sample::yen_invoice());
+    assert!(yen.contains(r#"<cbc:PriceAmount currencyID="JPY">1200</cbc:PriceAmount>"#));
+    let multi = invoice_xml(&sample::multi_rate_invoice());
+    assert!(multi.contains("<cbc:Percent>5.5</cbc:Percent>"));
+}
+
+#[test]
+fn pdf_survives_odd_text() {
+    let mut doc = sample::invoice();
+    doc.number = r"N-(1)\2".into();
+    doc.note = Some("first line\n\nthird (line) \\ end".into());
+    doc.buyer.legal_name = "漢字 🙂 Ünïcödé".into();
+    doc.lines[0].description = "x".repeat(5000);
+    doc.lines[1].description = String::new();
+    let pdf = invoice_pdf(&doc);
+    assert!(pdf.starts_with(b"%PDF-1."));
+    let text = String::from_utf8_lossy(&pdf).into_owned();
+    // Backslashes are escaped inside PDF strings (balanced parentheses need not be).
+    assert!(text.contains(r"(Number: N-(1)\\2)"), "number escaped");
+    // The long word is cut across lines, not lost.
+    let xs: usize = text
+        .split('(')
+        .filter_map(|s| s.split(')').next())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c == 'x'))
+        .map(str::len)
+        .sum();
+    assert_eq!(xs, 5000);
+    // No lines at all still renders.
+    doc.lines.clear();
+    assert!(invoice_pdf(&doc).starts_with(b"%PDF-1."));
 }

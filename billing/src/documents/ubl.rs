@@ -121,8 +121,12 @@ pub fn invoice_xml(doc: &InvoiceDocument) -> String {
         &cur_attr,
         &money(doc.gross_total_minor),
     );
-    if doc.paid_minor != 0 {
-        x.leaf("cbc:PrepaidAmount", &cur_attr, &money(doc.paid_minor));
+    // BT-113 is what is already settled, so that payable = inclusive − prepaid (BR-CO-16)
+    // holds: payments, and credit notes applied to the invoice since; for a credit note, what
+    // was set off against its invoice.
+    let settled = settled_minor(doc);
+    if settled != 0 {
+        x.leaf("cbc:PrepaidAmount", &cur_attr, &money(settled));
     }
     x.leaf("cbc:PayableAmount", &cur_attr, &money(doc.due_minor));
     x.close("cac:LegalMonetaryTotal");
@@ -257,6 +261,12 @@ fn tax_scheme(x: &mut Xml) {
     x.open("cac:TaxScheme");
     x.leaf("cbc:ID", &[], "VAT");
     x.close("cac:TaxScheme");
+}
+
+/// What is no longer due: the total including VAT less what is left to pay. It is `paid_minor`
+/// until part of an invoice is credited, and all of a credit note set off against its invoice.
+pub fn settled_minor(doc: &InvoiceDocument) -> i64 {
+    doc.gross_total_minor.saturating_sub(doc.due_minor)
 }
 
 /// UNCL 5305: S standard rate, Z zero rated, E exempt (with its mention).
