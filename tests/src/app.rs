@@ -269,6 +269,10 @@ pub const TENANT_TABLES: &[&str] = &[
     "tenant_domains",
 ];
 
+/// Platform tables whose rows name a space but belong to none (no RLS: a worker reads across
+/// spaces, then works inside each through its `TenantTx`).
+pub const PLATFORM_TABLES_NAMING_A_TENANT: &[&str] = &["jobs"];
+
 impl TestApp {
     /// Every row a tenant owns, table by table, read below the application (as the database
     /// owner on PostgreSQL, from the file on SQLite): what "nothing changed" is checked against.

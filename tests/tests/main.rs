@@ -10,6 +10,7 @@ mod editions;
 mod enrolments;
 mod http;
 mod import;
+mod jobs;
 mod keys_sessions;
 mod limits;
 mod mail;
