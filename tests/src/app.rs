@@ -257,6 +257,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "enrolment_events",
     "enrolments",
     "invitations",
+    "ledger_entries",
+    "ledger_transactions",
     "module_progress",
     "organisations",
     "outbox",

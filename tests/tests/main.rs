@@ -12,6 +12,7 @@ mod http;
 mod import;
 mod jobs;
 mod keys_sessions;
+mod ledger;
 mod limits;
 mod mail;
 mod operate;

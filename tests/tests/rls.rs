@@ -307,7 +307,12 @@ async fn seed_curriculum_rows(app: &TestApp, op: &str, tenant: &str, org: &str) 
 async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
     app.owner_sql(&format!(
         "INSERT INTO billing_accounts (tenant_id, id, organisation_id, legal_name, address_line, postcode, city, country, invoice_email, currency, created_at, updated_at) \
-           VALUES ('{t}', '00000000-0000-7000-8000-0000000000b1', '{org}', 'A Corp SAS', '1 rue A', '75001', 'Paris', 'FR', 'billing@a.test', 'EUR', now(), now());"
+           VALUES ('{t}', '00000000-0000-7000-8000-0000000000b1', '{org}', 'A Corp SAS', '1 rue A', '75001', 'Paris', 'FR', 'billing@a.test', 'EUR', now(), now()); \
+         INSERT INTO ledger_transactions (tenant_id, id, kind, reference_id, created_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-0000000000c1', 'invoice', gen_random_uuid(), now()); \
+         INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_kind, billing_account_id, amount_minor, currency, created_at) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000c1', 'receivable', '00000000-0000-7000-8000-0000000000b1', 1200, 'EUR', now()), \
+                  ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000c1', 'revenue', NULL, -1200, 'EUR', now());"
     ))
     .await;
 }
