@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub redis: Option<ConnectionManager>,
     pub smtp: Option<mailer::Smtp>,
+    /// Scheduled work's handlers, by kind (billing registers its own).
+    pub jobs: Arc<spaces_tenants::jobs::Handlers>,
 }
 
 pub struct App {
@@ -204,6 +206,7 @@ impl App {
                 metrics,
                 redis,
                 smtp,
+                jobs: Arc::new(spaces_tenants::jobs::Handlers::new(Vec::new())),
             }),
         })
     }
@@ -267,9 +270,13 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let worker = mailer::spawn_outbox_worker(self.state.clone());
+        let jobs = crate::jobs::spawn_jobs_worker(self.state.clone());
         let router = self.router();
         crate::server::serve(listener, router, &self.state.config, shutdown).await;
         worker.abort();
+        if let Some(jobs) = jobs {
+            jobs.abort();
+        }
         Ok(())
     }
 }

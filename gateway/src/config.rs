@@ -51,6 +51,9 @@ pub struct Config {
     pub hash_slots: usize,
     /// Password hashes that may wait for a slot; past that, UNAVAILABLE.
     pub hash_queue: usize,
+    // Scheduled work (jobs area).
+    /// `SPACES_JOBS_INTERVAL_SECS`: how often the worker runs due jobs; 0 runs no worker.
+    pub jobs_interval: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -226,6 +229,7 @@ impl Config {
             hash_slots,
             hash_queue: number(&var, "SPACES_HASH_QUEUE")?
                 .unwrap_or(hash_slots * spaces_tenants::auth::password::DEFAULT_QUEUE_PER_SLOT),
+            jobs_interval: secs(&var, "SPACES_JOBS_INTERVAL_SECS", 5)?,
         };
         if config.max_connections == 0
             || config.header_read_timeout.is_zero()

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod graphiql;
 pub mod graphql_http;
 pub mod invoice_files;
+pub mod jobs;
 pub mod limiter;
 pub mod mailer;
 pub mod metrics;

@@ -257,6 +257,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "enrolment_events",
     "enrolments",
     "invitations",
+    "ledger_entries",
+    "ledger_transactions",
     "module_progress",
     "organisations",
     "outbox",
@@ -268,6 +270,10 @@ pub const TENANT_TABLES: &[&str] = &[
     "role_grants",
     "tenant_domains",
 ];
+
+/// Platform tables whose rows name a space but belong to none (no RLS: a worker reads across
+/// spaces, then works inside each through its `TenantTx`).
+pub const PLATFORM_TABLES_NAMING_A_TENANT: &[&str] = &["jobs"];
 
 impl TestApp {
     /// Every row a tenant owns, table by table, read below the application (as the database

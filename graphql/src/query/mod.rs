@@ -1,6 +1,7 @@
 mod catalogue;
 mod editions;
 mod enrolments;
+mod ledger;
 mod organisations;
 mod people;
 mod platform;
@@ -15,4 +16,5 @@ pub struct Query(
     people::PeopleQuery,
     organisations::OrganisationQuery,
     platform::PlatformQuery,
+    ledger::LedgerQuery,
 );

@@ -4,6 +4,8 @@
 pub mod catalogue;
 pub mod edition;
 pub mod enrolment;
+pub mod ledger;
+pub mod money;
 pub mod organisation;
 pub mod person;
 pub mod session;

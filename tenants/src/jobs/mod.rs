@@ -3,12 +3,19 @@
 //! each in its space's `TenantTx`. Time comes from the [`Clock`](crate::Clock).
 //!
 //! CONTRACT (foundation): `JobHandler`, `Job` and `enqueue` are what billing (renewals, invoice
-//! runs, overdue marking) and later areas use. The jobs work fills in the bodies; keep the
-//! signatures.
+//! runs, overdue marking) and later areas use.
+
+pub(crate) mod entity;
+mod runner;
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::EntityTrait;
+use sea_orm::sea_query::OnConflict;
 
 use crate::{Result, TenantTx};
+
+pub use runner::{Handlers, LEASE, Ran, backoff, run_due};
 
 /// A due job as its handler sees it.
 #[derive(Clone, Debug)]
@@ -40,6 +47,24 @@ pub async fn enqueue(
     payload: serde_json::Value,
     dedupe: Option<&str>,
 ) -> Result<()> {
-    let _ = (tx, kind, due_at, payload, dedupe);
-    Err(crate::Error::Internal("jobs are not built yet".into()))
+    let row = entity::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        tenant_id: Set(tx.tenant_uuid()),
+        kind: Set(kind.to_owned()),
+        payload: Set(payload),
+        due_at: Set(due_at),
+        attempt: Set(0),
+        locked_until: Set(None),
+        last_error: Set(None),
+        dedupe_key: Set(dedupe.map(str::to_owned)),
+        // Bookkeeping for operators only; scheduling goes by `due_at`, from the caller's clock.
+        created_at: Set(Utc::now()),
+    };
+    // A pending job with the same key wins (the partial unique index): nothing is inserted.
+    entity::Entity::insert(row)
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .try_insert()
+        .exec_without_returning(&tx.tx)
+        .await?;
+    Ok(())
 }
