@@ -1,7 +1,10 @@
+pub(crate) mod billing_accounts;
 mod catalogue;
 mod editions;
 mod enrolments;
+mod invoices;
 mod organisations;
+mod payments;
 mod people;
 mod platform;
 mod space;
@@ -15,4 +18,7 @@ pub struct Query(
     people::PeopleQuery,
     organisations::OrganisationQuery,
     platform::PlatformQuery,
+    billing_accounts::BillingAccountQuery,
+    invoices::InvoiceQuery,
+    payments::PaymentQuery,
 );

@@ -105,13 +105,8 @@ impl From<VisibilityGql> for VisibilityKind {
     }
 }
 
-/// An amount in minor units (cents) of an ISO 4217 currency.
-#[derive(SimpleObject, Clone)]
-#[graphql(name = "Money")]
-pub struct MoneyGql {
-    pub amount_minor: i64,
-    pub currency: String,
-}
+/// The one `Money` type of the schema.
+pub use crate::types::money::Money as MoneyGql;
 
 /// A module of an edition: the unit the LMS reports progress on.
 #[derive(SimpleObject, Clone)]
