@@ -4,18 +4,21 @@
 
 mod accounts;
 mod auth;
+mod billing_accounts;
 mod campus;
 mod catalogue;
 mod editions;
 mod enrolments;
 mod http;
 mod import;
+mod invoices;
 mod keys_sessions;
 mod limits;
 mod mail;
 mod operate;
 mod ops;
 mod outage;
+mod payments;
 mod rls;
 mod schema;
 mod signin_hardening;

@@ -306,6 +306,12 @@ pub async fn list(
     {
         return Err(Error::invalid("from", "must not be after `to`"));
     }
+    // A buyer named must be one the caller may read, like any id given.
+    if let Some(b) = filter.buyer {
+        accounts::get(tx, who, b)
+            .await
+            .map_err(|e| e.not_found_as("buyerId", "no such billing account"))?;
+    }
     // HR: only the accounts in reach.
     let reach: Option<Vec<uuid::Uuid>> = if who.is_operator() || who.is_tenant_admin() {
         None
