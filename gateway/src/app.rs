@@ -176,6 +176,7 @@ impl App {
         };
         let refresh_ttl = chrono::Duration::from_std(config.refresh_token_ttl)
             .context("SPACES_REFRESH_TOKEN_TTL_SECS")?;
+        spaces_billing::invoices::seller::configure(config.seller.clone());
         let deps = Arc::new(Deps {
             db,
             keys,

@@ -54,6 +54,9 @@ pub struct Config {
     // Scheduled work (jobs area).
     /// `SPACES_JOBS_INTERVAL_SECS`: how often the worker runs due jobs; 0 runs no worker.
     pub jobs_interval: Duration,
+    // Invoices: the seller printed on every invoice (`SPACES_SELLER_*`, see README, Invoices).
+    /// The platform's legal entity.
+    pub seller: spaces_billing::documents::Party,
 }
 
 impl std::fmt::Debug for Config {
@@ -81,6 +84,34 @@ pub fn redact(url: &str) -> String {
 }
 
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The seller of every invoice from `SPACES_SELLER_*`; each unset part keeps its default.
+fn seller(
+    var: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<spaces_billing::documents::Party> {
+    let d = spaces_billing::invoices::seller::default();
+    let country = match var("SPACES_SELLER_COUNTRY") {
+        Some(c) => spaces_billing::accounts::checks::country("SPACES_SELLER_COUNTRY", &c)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => d.country,
+    };
+    let vat_number = var("SPACES_SELLER_VAT_NUMBER")
+        .map(|v| {
+            spaces_billing::accounts::checks::vat_number("SPACES_SELLER_VAT_NUMBER", &v, &country)
+        })
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(spaces_billing::documents::Party {
+        legal_name: var("SPACES_SELLER_LEGAL_NAME").unwrap_or(d.legal_name),
+        address_line: var("SPACES_SELLER_ADDRESS_LINE").unwrap_or(d.address_line),
+        postcode: var("SPACES_SELLER_POSTCODE").unwrap_or(d.postcode),
+        city: var("SPACES_SELLER_CITY").unwrap_or(d.city),
+        country,
+        registration_number: var("SPACES_SELLER_REGISTRATION_NUMBER"),
+        vat_number,
+        email: var("SPACES_SELLER_EMAIL"),
+    })
+}
 
 fn secs(var: Lookup, name: &str, default: u64) -> anyhow::Result<Duration> {
     match var(name) {
@@ -230,6 +261,7 @@ impl Config {
             hash_queue: number(&var, "SPACES_HASH_QUEUE")?
                 .unwrap_or(hash_slots * spaces_tenants::auth::password::DEFAULT_QUEUE_PER_SLOT),
             jobs_interval: secs(&var, "SPACES_JOBS_INTERVAL_SECS", 5)?,
+            seller: seller(&var)?,
         };
         if config.max_connections == 0
             || config.header_read_timeout.is_zero()

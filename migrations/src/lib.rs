@@ -12,6 +12,7 @@ mod m0002_catalogue_editions;
 mod m0003_accounts;
 mod m0004_session_version;
 mod m0005_billing_accounts;
+mod m0006_invoices;
 mod m0007_ledger;
 mod m0009_jobs;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_accounts::Migration),
             Box::new(m0004_session_version::Migration),
             Box::new(m0005_billing_accounts::Migration),
+            Box::new(m0006_invoices::Migration),
             Box::new(m0007_ledger::Migration),
             Box::new(m0009_jobs::Migration),
         ]

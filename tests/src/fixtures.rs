@@ -462,3 +462,50 @@ pub async fn record_progress(
     .unwrap();
     tx.commit().await.unwrap();
 }
+
+// --- Invoices: billing accounts and invoices through the API --------------------------------
+
+/// A French SIREN and its VAT number that pass the checks.
+pub const SIREN: &str = "732829320";
+pub const VAT_FR: &str = "FR44732829320";
+
+/// A billing account (EUR, France) for an organisation, by the space's admin; returns its id.
+pub async fn billing_account(app: &TestApp, c: &Campus, org: &str) -> String {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: CreateBillingAccountInput!) { createBillingAccount(input: $i) { id } }",
+            json!({ "i": {
+                "organisationId": org, "legalName": unique("Buyer SAS "), "addressLine": "12 rue des Halles",
+                "postcode": "75001", "city": "Paris", "country": "FR", "registrationNumber": SIREN,
+                "vatNumber": VAT_FR, "invoiceEmail": format!("billing@{}.test", c.slug), "currency": "EUR"
+            }}),
+        )
+        .await;
+    ok(&v)["createBillingAccount"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub const INVOICE_FIELDS: &str = "id number kind status correctsId gross { amountMinor currency } net { amountMinor } vat { amountMinor } paid { amountMinor } due { amountMinor } credited { amountMinor } lines { id description quantity net { amountMinor } vatBasisPoints exemption creditsLineId } vatBreakdown { vatBasisPoints exemption taxable { amountMinor } amount { amountMinor } } payments { id amount { amountMinor } } creditNotes { id number }";
+
+/// Issues an invoice to a billing account by the space's admin: a 20 % line of 2 × 100.00 EUR
+/// and an exempt training line of 450.00 EUR. Returns the whole answer.
+pub async fn issue_invoice(app: &TestApp, c: &Campus, buyer: &str) -> Value {
+    let due = (app.state.deps.clock.now() + chrono::Duration::days(30)).date_naive();
+    app.gql(
+        Some(&c.slug),
+        Some(&c.admin_token),
+        &format!("mutation($i: IssueInvoiceInput!) {{ issueInvoice(input: $i) {{ {} }} }}", INVOICE_FIELDS),
+        json!({ "i": {
+            "buyerId": buyer, "dueDate": due, "note": "Campus subscription",
+            "lines": [
+                { "description": "Platform seats", "quantity": 2, "unitPrice": { "amountMinor": 10000, "currency": "EUR" }, "vatBasisPoints": 2000 },
+                { "description": "Food hygiene training", "quantity": 1, "unitPrice": { "amountMinor": 45000, "currency": "EUR" }, "exemption": "Exonération de TVA, article 261-4-4° du CGI" }
+            ]
+        }}),
+    )
+    .await
+}

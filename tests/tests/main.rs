@@ -4,6 +4,7 @@
 
 mod accounts;
 mod auth;
+mod billing_accounts;
 mod campus;
 mod catalogue;
 mod editions;
@@ -13,6 +14,7 @@ mod http;
 mod import;
 mod invoice_files;
 mod jobs;
+mod invoices;
 mod keys_sessions;
 mod ledger;
 mod limits;
@@ -20,6 +22,7 @@ mod mail;
 mod operate;
 mod ops;
 mod outage;
+mod payments;
 mod rls;
 mod schema;
 mod signin_hardening;

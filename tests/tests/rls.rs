@@ -315,4 +315,15 @@ async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
                   ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000c1', 'revenue', NULL, -1200, 'EUR', now());"
     ))
     .await;
+    // A draft (issued invoices take no new lines), its line, a counter and a payment.
+    app.owner_sql(&format!(
+        "INSERT INTO invoice_counters (tenant_id, id, kind, year, next) VALUES ('{t}', gen_random_uuid(), 'F', 2026, 2); \
+         INSERT INTO invoices (tenant_id, id, account_id, kind, status, currency, due_date, net_minor, vat_minor, gross_minor, breakdown, created_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-0000000000c1', '00000000-0000-7000-8000-0000000000b1', 'invoice', 'draft', 'EUR', '2026-12-31', 100, 20, 120, '[]', now()); \
+         INSERT INTO invoice_lines (tenant_id, id, invoice_id, position, description, quantity, unit_price_minor, net_minor, vat_basis_points) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000c1', 0, 'Seats', 1, 100, 100, 2000); \
+         INSERT INTO payments (tenant_id, id, invoice_id, kind, amount_minor, currency, receivable_minor, received_on, method, reference, created_at) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000c1', 'payment', 120, 'EUR', 120, '2026-11-30', 'manual', 'VIR-1', now());"
+    ))
+    .await;
 }

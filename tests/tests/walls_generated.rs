@@ -34,6 +34,9 @@ enum Kind {
     Tenant,
     Course,
     Provider,
+    BillingAccount,
+    Invoice,
+    InvoiceLine,
 }
 
 impl Kind {
@@ -57,6 +60,9 @@ const ID_KINDS: &[(&str, Kind)] = &[
     ("grantId", Kind::RoleGrant),
     ("courseId", Kind::Course),
     ("providerId", Kind::Provider),
+    ("buyerId", Kind::BillingAccount),
+    ("invoiceId", Kind::Invoice),
+    ("lineIds", Kind::InvoiceLine),
 ];
 
 /// The rows an operation's `id` names, by the type it returns.
@@ -69,6 +75,8 @@ const TYPE_KINDS: &[(&str, Kind)] = &[
     ("Tenant", Kind::Tenant),
     ("Course", Kind::Course),
     ("Provider", Kind::Provider),
+    ("BillingAccount", Kind::BillingAccount),
+    ("Invoice", Kind::Invoice),
 ];
 
 /// Plausible values (JSON), by `Owner.name` or by name alone. An `Owner.name` entry also fills
@@ -104,6 +112,10 @@ const VALUES: &[(&str, &str)] = &[
     ("grantRole.role", r#""LEARNER""#),
     ("CreateEditionInput.includedInSubscription", "true"),
     ("UpdateEditionInput.title", r#""Walls probe""#),
+    ("InvoiceLineInput.vatBasisPoints", "2000"),
+    ("invoiceEmail", r#""billing-$unique@b.test""#),
+    ("receivedOn", r#""2026-01-15""#),
+    ("postcode", r#""75001""#),
 ];
 
 /// Fields set beside a probed id (`Owner.name` of the probed id), so the call reaches the

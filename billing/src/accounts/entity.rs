@@ -1,4 +1,3 @@
-#[allow(dead_code)] // Read by the accounts service that comes next.
 pub(crate) mod account {
     use sea_orm::entity::prelude::*;
 

@@ -13,13 +13,8 @@ use crate::types::edition::{
 #[derive(Default)]
 pub struct EditionMutation;
 
-/// An amount in minor units (cents) of an ISO 4217 currency; 0 is free.
-#[derive(InputObject)]
-pub struct MoneyInput {
-    pub amount_minor: i64,
-    /// Such as EUR.
-    pub currency: String,
-}
+/// The one `MoneyInput` of the schema.
+pub use crate::types::money::MoneyInput;
 
 #[derive(InputObject)]
 pub struct CreateEditionInput {

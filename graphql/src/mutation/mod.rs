@@ -1,9 +1,12 @@
 mod accounts;
 mod auth;
+mod billing_accounts;
 mod catalogue;
 mod editions;
 mod enrolments;
+mod invoices;
 mod organisations;
+mod payments;
 mod people;
 mod platform;
 
@@ -17,4 +20,7 @@ pub struct Mutation(
     people::PeopleMutation,
     platform::PlatformMutation,
     accounts::AccountsMutation,
+    billing_accounts::BillingAccountMutation,
+    invoices::InvoiceMutation,
+    payments::PaymentMutation,
 );

@@ -1,8 +1,11 @@
+pub(crate) mod billing_accounts;
 mod catalogue;
 mod editions;
 mod enrolments;
 mod ledger;
+mod invoices;
 mod organisations;
+mod payments;
 mod people;
 mod platform;
 mod space;
@@ -17,4 +20,7 @@ pub struct Query(
     organisations::OrganisationQuery,
     platform::PlatformQuery,
     ledger::LedgerQuery,
+    billing_accounts::BillingAccountQuery,
+    invoices::InvoiceQuery,
+    payments::PaymentQuery,
 );

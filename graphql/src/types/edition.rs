@@ -105,8 +105,8 @@ impl From<VisibilityGql> for VisibilityKind {
     }
 }
 
-// The one shared `Money` output type.
-use crate::types::money::Money as MoneyGql;
+/// The one `Money` type of the schema.
+pub use crate::types::money::Money as MoneyGql;
 
 /// A module of an edition: the unit the LMS reports progress on.
 #[derive(SimpleObject, Clone)]

@@ -1,12 +1,15 @@
 //! GraphQL output types: their own structs over domain types, never database models, so no
 //! internal column (tenant ids, hashes, paths) can reach the schema.
 
+pub mod billing_account;
 pub mod catalogue;
 pub mod edition;
 pub mod enrolment;
 pub mod ledger;
+pub mod invoice;
 pub mod money;
 pub mod organisation;
+pub mod payment;
 pub mod person;
 pub mod session;
 pub mod space;

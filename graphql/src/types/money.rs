@@ -13,7 +13,6 @@ pub struct Money {
 }
 
 /// An amount as a client gives it: integer minor units and an ISO 4217 code.
-#[allow(dead_code, reason = "the billing areas' inputs take it")]
 #[derive(InputObject)]
 pub struct MoneyInput {
     pub amount_minor: i64,
@@ -29,7 +28,6 @@ impl From<spaces_billing::Money> for Money {
     }
 }
 
-#[allow(dead_code, reason = "the billing areas' inputs take it")]
 impl MoneyInput {
     /// The amount, its currency checked; `field` names the input (`price`) in the error, as
     /// `price.currency`.

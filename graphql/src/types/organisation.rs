@@ -118,4 +118,17 @@ impl OrganisationGql {
         let counts = organisations::head_counts(&tx, &[self.org.id]).await?;
         Ok(counts.first().map(|c| c.1).unwrap_or(0))
     }
+    /// Its own billing account, if it has one and the caller may read it.
+    async fn billing_account(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::types::billing_account::BillingAccountGql>> {
+        let scope = crate::scope::of(ctx);
+        let tx = scope.tx().await?;
+        Ok(
+            spaces_billing::accounts::of_organisation(&tx, &scope.principal, self.org.id)
+                .await?
+                .map(crate::types::billing_account::BillingAccountGql),
+        )
+    }
 }

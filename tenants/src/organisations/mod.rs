@@ -190,6 +190,13 @@ pub(crate) async fn load(tx: &TenantTx, id: OrganisationId) -> Result<Organisati
     Organisation::from_model(m)
 }
 
+/// A node's ids from the root down to it, without access checks: billing walks up the tree
+/// to the nearest billing account, and checks an HR admin's reach over an account. Unknown:
+/// `NotFound`.
+pub async fn ancestry_of(tx: &TenantTx, id: OrganisationId) -> Result<Vec<OrganisationId>> {
+    Ok(load(tx, id).await?.ancestry())
+}
+
 /// A condition: the organisation `org` (an SQL expression of the outer row, in the outer row's
 /// tenant `tenant`) lies in one of the subtrees at `roots`. The one place lists filter people by
 /// the parts of the tree a caller may read.

@@ -384,6 +384,15 @@ pub async fn update_branding(tx: &TenantTx, who: &Principal, up: BrandingUpdate)
     write_look(tx, look).await
 }
 
+/// The transaction's own space (its slug names the space's invoice series).
+pub async fn current(tx: &TenantTx) -> Result<Space> {
+    Ok(tenant::Entity::find_by_id(tx.tenant_uuid())
+        .one(&tx.tx)
+        .await?
+        .ok_or(Error::NotFound)?
+        .into())
+}
+
 /// The host a space's links point to: its first custom domain, else `<slug>.<base domain>`.
 pub async fn public_host(db: &Db, space: &Space, base_domain: &str) -> Result<String> {
     Ok(domains_of(db, space.id)

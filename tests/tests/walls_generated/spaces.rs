@@ -122,7 +122,29 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     for p in &people {
         grants.extend(fixtures::grants_of(app, &a, p).await);
     }
+    // Billing: the company's account, an invoice issued to it, paid in part.
+    let account = fixtures::billing_account(app, &a, &company).await;
+    let v = fixtures::issue_invoice(app, &a, &account).await;
+    let invoice = ok(&v)["issueInvoice"]["id"].as_str().unwrap().to_owned();
+    let lines: Vec<String> = v["data"]["issueInvoice"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "mutation($id: ID!) { recordPayment(invoiceId: $id, amount: { amountMinor: 100, currency: \"EUR\" }, receivedOn: \"2026-01-15\", reference: \"VIR-A\") { id } }",
+            json!({ "id": invoice }),
+        )
+        .await;
+    ok(&v);
     let ids = BTreeMap::from([
+        (Kind::BillingAccount, vec![account]),
+        (Kind::Invoice, vec![invoice]),
+        (Kind::InvoiceLine, lines),
         (
             Kind::Organisation,
             vec![a.root_id.clone(), company, dept, team, gone],
@@ -177,7 +199,17 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
     let pathway = fixtures::pathway(app, &b, "B pathway", &[&edition]).await;
     let enrolment = fixtures::enrol(app, &b, &b.admin_token, &edition, &learner).await;
     let grant = fixtures::grants_of(app, &b, &learner).await.remove(0);
+    let account = fixtures::billing_account(app, &b, &company).await;
+    let v = fixtures::issue_invoice(app, &b, &account).await;
+    let invoice = ok(&v)["issueInvoice"]["id"].as_str().unwrap().to_owned();
+    let line = v["data"]["issueInvoice"]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let rows = BTreeMap::from([
+        (Kind::BillingAccount, account),
+        (Kind::Invoice, invoice),
+        (Kind::InvoiceLine, line),
         (Kind::Organisation, company),
         (Kind::Person, learner),
         (Kind::Edition, edition),
