@@ -61,6 +61,7 @@ const ID_KINDS: &[(&str, Kind)] = &[
     ("courseId", Kind::Course),
     ("providerId", Kind::Provider),
     ("buyerId", Kind::BillingAccount),
+    ("billingAccountId", Kind::BillingAccount),
     ("invoiceId", Kind::Invoice),
     ("lineIds", Kind::InvoiceLine),
 ];
