@@ -6,8 +6,8 @@
 //! else is refused before any invoice is looked up, so the answer says nothing about which ids
 //! exist. An invoice of another space, a draft, an unknown or malformed id: 404, all alike.
 //!
-//! NOTE for the merge: organisation admins (their own billing account's invoices) need the
-//! invoices module's read rule; until it exists only operators and tenant admins download.
+//! Organisation admins download only their own billing account's invoices, as the `invoice`
+//! query shows them; another account's invoice answers 404 like an unknown id.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use spaces_billing::InvoiceId;
 use spaces_billing::documents::{InvoiceDocument, pdf, ubl};
 use spaces_graphql::{ApiError, RequestScope};
-use spaces_tenants::Principal;
 
 use crate::app::AppState;
 use crate::graphql_http::{self as gh, Media, Refusal};
@@ -149,21 +148,16 @@ async fn serve(
         .await
         .map_err(refusal)?;
     // Who may read before what exists: a refusal here is the same for every id.
-    let allowed = match &scope.principal {
-        Principal::Operator { .. } => true,
-        p @ Principal::Person { .. } => p.is_tenant_admin(),
-        Principal::Anonymous => false,
-    };
-    if !allowed {
+    if !spaces_billing::invoices::may_download(&scope.principal) {
         return Err(refusal(ApiError::forbidden(
-            "only the space's administrators download invoices",
+            "only the space's administrators and organisation admins download invoices",
         )));
     }
     let Some((id, format)) = parse_file(file) else {
         return Err(not_found());
     };
     let tx = scope.tx().await.map_err(refusal)?;
-    let doc = spaces_billing::invoices::document(&tx, id).await;
+    let doc = spaces_billing::invoices::document_for(&tx, &scope.principal, id).await;
     drop(tx);
     let doc = match doc {
         Ok(d) => d,

@@ -1,12 +1,11 @@
 //! Invoice downloads, `GET /invoices/{id}.pdf` and `.xml`: who may ask, on which host, and that
-//! an id of another space answers exactly like an unknown one. Serving a real invoice needs the
-//! invoices module's `document` (the billing merge).
+//! an id of another space answers exactly like an unknown one; what a real invoice downloads as.
 
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use serde_json::Value;
 use spaces_tests::app::code;
-use spaces_tests::fixtures::{campus, company, member, operator};
+use spaces_tests::fixtures::{billing_account, campus, company, issue_invoice, member, operator};
 use spaces_tests::{Backend, TestApp};
 
 /// GET a file with an optional `Host` (default: the platform's `localhost`) and token.
@@ -83,6 +82,58 @@ async fn downloads_are_guarded(backend: Backend) {
     let (s, v) = get(&app, &host_a, Some(&learner), &format!("{unknown}.pdf")).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(code(&v), "FORBIDDEN");
+
+    // A real invoice to Acme: its admin and an operator download it; Acme's HR too, another
+    // company's HR and space B's admin (on B's host) find nothing.
+    let buyer = billing_account(&app, &a, &acme).await;
+    let inv = issue_invoice(&app, &a, &buyer).await;
+    let id = inv["data"]["issueInvoice"]["id"]
+        .as_str()
+        .expect("issued")
+        .to_owned();
+    let number = inv["data"]["issueInvoice"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, acme_hr) = member(&app, &a, &a.admin_token, &acme, "hr@acme.test", "ORG_ADMIN").await;
+    let other = company(&app, &a, "Other").await;
+    let (_, other_hr) = member(
+        &app,
+        &a,
+        &a.admin_token,
+        &other,
+        "hr@other.test",
+        "ORG_ADMIN",
+    )
+    .await;
+    for token in [&a.admin_token, &op, &acme_hr] {
+        let r = app
+            .client
+            .get(format!("{}/invoices/{id}.pdf", app.base))
+            .header("Host", &host_a)
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+        let r = app
+            .client
+            .get(format!("{}/invoices/{id}.xml", app.base))
+            .header("Host", &host_a)
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let xml = r.text().await.unwrap();
+        assert!(xml.contains(&format!("<cbc:ID>{number}</cbc:ID>")), "{xml}");
+    }
+    let (s, v) = get(&app, &host_a, Some(&other_hr), &format!("{id}.pdf")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another company's HR: {v}");
+    let (s, v) = get(&app, &host_b, Some(&b.admin_token), &format!("{id}.xml")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "space B: {v}");
     app.stop().await;
 }
 

@@ -682,3 +682,21 @@ pub(crate) async fn any_for(tx: &TenantTx, account: BillingAccountId) -> Result<
 pub async fn document(tx: &TenantTx, id: InvoiceId) -> Result<crate::documents::InvoiceDocument> {
     reads::document(tx, id).await
 }
+
+/// Whether the caller may download invoices at all (operators, tenant admins, organisation
+/// admins): decided before any id is looked up, so a refusal says nothing about which exist.
+pub fn may_download(who: &Principal) -> bool {
+    crate::accounts::may_read_any(who)
+}
+
+/// The document of an invoice the caller may read, under the rule of the `invoice` query: an
+/// organisation admin reads only their own billing account's. Otherwise `NotFound`, like an
+/// unknown id.
+pub async fn document_for(
+    tx: &TenantTx,
+    who: &Principal,
+    id: InvoiceId,
+) -> Result<crate::documents::InvoiceDocument> {
+    reads::readable(tx, who, id).await?;
+    reads::document(tx, id).await
+}

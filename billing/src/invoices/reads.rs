@@ -219,7 +219,11 @@ fn breakdown_rows(m: &invoice::Model) -> Result<Vec<BreakdownRow>> {
 }
 
 /// Loads an invoice the caller may read (its buyer's account in reach); otherwise `NotFound`.
-async fn readable(tx: &TenantTx, who: &Principal, id: InvoiceId) -> Result<invoice::Model> {
+pub(super) async fn readable(
+    tx: &TenantTx,
+    who: &Principal,
+    id: InvoiceId,
+) -> Result<invoice::Model> {
     let m = tx
         .select::<invoice::Entity>()
         .filter(invoice::Column::Id.eq(id.uuid()))
