@@ -18,7 +18,7 @@ fn schema(kind: DocumentKind) -> PathBuf {
 }
 
 /// Runs `xmllint --schema` on `xml`; Ok or the validator's complaint.
-fn xsd_validate(kind: DocumentKind, xml: &str) -> Result<(), String> {
+pub(crate) fn xsd_validate(kind: DocumentKind, xml: &str) -> Result<(), String> {
     let path = std::env::temp_dir().join(format!("spaces-ubl-{}.xml", uuid::Uuid::new_v4()));
     std::fs::write(&path, xml).unwrap();
     let out = Command::new("xmllint")

@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use serde_json::Value;
+use spaces_billing::documents::DocumentKind;
 use spaces_tests::app::code;
 use spaces_tests::fixtures::{billing_account, campus, company, issue_invoice, member, operator};
 use spaces_tests::{Backend, TestApp};
@@ -129,6 +130,43 @@ async fn downloads_are_guarded(backend: Backend) {
         assert_eq!(r.status(), StatusCode::OK);
         let xml = r.text().await.unwrap();
         assert!(xml.contains(&format!("<cbc:ID>{number}</cbc:ID>")), "{xml}");
+        if let Err(e) = crate::einvoice::xsd_validate(DocumentKind::Invoice, &xml) {
+            panic!("the downloaded invoice is not valid UBL 2.1:\n{e}\n{xml}");
+        }
+    }
+    // Its credit note (the exempt line) downloads as a valid UBL CreditNote naming the invoice.
+    let exempt = inv["data"]["issueInvoice"]["lines"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "mutation($x: ID!, $l: [ID!]!) { creditInvoice(invoiceId: $x, lineIds: $l, reason: \"Withdrawal\") { id } }",
+            serde_json::json!({ "x": id, "l": [exempt] }),
+        )
+        .await;
+    let note = v["data"]["creditInvoice"]["id"]
+        .as_str()
+        .expect("credited")
+        .to_owned();
+    let r = app
+        .client
+        .get(format!("{}/invoices/{note}.xml", app.base))
+        .header("Host", &host_a)
+        .header(AUTHORIZATION, format!("Bearer {}", a.admin_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let xml = r.text().await.unwrap();
+    assert!(
+        xml.contains(&number),
+        "the credit note names its invoice: {xml}"
+    );
+    if let Err(e) = crate::einvoice::xsd_validate(DocumentKind::CreditNote, &xml) {
+        panic!("the downloaded credit note is not valid UBL 2.1:\n{e}\n{xml}");
     }
     let (s, v) = get(&app, &host_a, Some(&other_hr), &format!("{id}.pdf")).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "another company's HR: {v}");
