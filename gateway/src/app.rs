@@ -238,6 +238,7 @@ impl App {
                         axum::http::header::AUTHORIZATION,
                         axum::http::header::CONTENT_TYPE,
                         HeaderName::from_static("x-tenant"),
+                        HeaderName::from_static(crate::idempotency::HEADER),
                     ]),
             );
         }

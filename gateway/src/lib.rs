@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod graphiql;
 pub mod graphql_http;
+pub mod idempotency;
 pub mod limiter;
 pub mod mailer;
 pub mod metrics;

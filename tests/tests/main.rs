@@ -9,6 +9,7 @@ mod catalogue;
 mod editions;
 mod enrolments;
 mod http;
+mod idempotency;
 mod import;
 mod keys_sessions;
 mod limits;

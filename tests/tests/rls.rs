@@ -299,4 +299,9 @@ async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
            VALUES ('{t}', '00000000-0000-7000-8000-0000000000b1', '{org}', 'A Corp SAS', '1 rue A', '75001', 'Paris', 'FR', 'billing@a.test', 'EUR', now(), now());"
     ))
     .await;
+    app.owner_sql(&format!(
+        "INSERT INTO idempotency_keys (tenant_id, id, caller, idem_key, fingerprint, http_status, content_type, body, created_at) \
+           VALUES ('{t}', gen_random_uuid(), 'person:a', 'k', 'f', 200, 'application/json', '{{}}', now());"
+    ))
+    .await;
 }
