@@ -4,6 +4,7 @@
 //! invoices work fills in the bodies; keep the signatures.
 
 pub mod provider;
+pub mod stripe;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use spaces_tenants::{Result, TenantTx};
