@@ -23,7 +23,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::config::Config;
 use crate::limiter::{FallbackLimiter, MemoryLimiter};
 use crate::metrics::Metrics;
-use crate::{graphiql, mailer, pages, routes};
+use crate::{graphiql, mailer, pages, routes, webhooks};
 
 /// How long a space read to route a request is reused. A change made through this process shows
 /// at once; one made through another process serving the same database, within this.
@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub redis: Option<ConnectionManager>,
     pub smtp: Option<mailer::Smtp>,
+    /// The payment provider (Stripe), when it is configured.
+    pub payments: Option<Arc<dyn spaces_billing::payments::provider::PaymentProvider>>,
 }
 
 pub struct App {
@@ -196,6 +198,7 @@ impl App {
             .as_deref()
             .map(mailer::Smtp::new)
             .transpose()?;
+        let payments = crate::webhooks::provider(&config)?;
         Ok(Self {
             state: Arc::new(AppState {
                 config,
@@ -204,6 +207,7 @@ impl App {
                 metrics,
                 redis,
                 smtp,
+                payments,
             }),
         })
     }
@@ -221,6 +225,7 @@ impl App {
             .route("/readyz", get(routes::readyz))
             .route("/metrics", get(routes::metrics))
             .route("/.well-known/jwks.json", get(routes::jwks))
+            .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
             .merge(pages::router())
             .with_state(state.clone());
         if !state.config.cors_origins.is_empty() {

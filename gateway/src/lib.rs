@@ -19,6 +19,7 @@ pub mod routes;
 pub mod server;
 pub mod telemetry;
 pub mod upload;
+pub mod webhooks;
 
 pub use app::App;
 pub use config::Config;

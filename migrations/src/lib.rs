@@ -13,6 +13,7 @@ mod m0003_accounts;
 mod m0004_session_version;
 mod m0005_billing_accounts;
 mod m0010_idempotency;
+mod m0011_webhook_events;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_session_version::Migration),
             Box::new(m0005_billing_accounts::Migration),
             Box::new(m0010_idempotency::Migration),
+            Box::new(m0011_webhook_events::Migration),
         ]
     }
 }

@@ -22,3 +22,4 @@ mod schema;
 mod signin_hardening;
 mod walls;
 mod walls_generated;
+mod webhooks;

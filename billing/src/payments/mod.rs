@@ -5,6 +5,7 @@
 
 pub mod provider;
 pub mod stripe;
+pub mod webhooks;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use spaces_tenants::{Result, TenantTx};
