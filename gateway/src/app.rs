@@ -244,7 +244,8 @@ impl App {
                         axum::http::header::CONTENT_TYPE,
                         HeaderName::from_static("x-tenant"),
                         HeaderName::from_static(crate::idempotency::HEADER),
-                    ]),
+                    ])
+                    .expose_headers([HeaderName::from_static(crate::idempotency::REPLAYED)]),
             );
         }
         router
@@ -272,9 +273,11 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let worker = mailer::spawn_outbox_worker(self.state.clone());
+        let purge = crate::idempotency::spawn_purge(self.state.clone());
         let router = self.router();
         crate::server::serve(listener, router, &self.state.config, shutdown).await;
         worker.abort();
+        purge.abort();
         Ok(())
     }
 }

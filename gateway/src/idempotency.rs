@@ -252,6 +252,24 @@ impl Ticket {
     }
 }
 
+/// Deletes expired keys every hour (and once at start).
+pub fn spawn_purge(state: std::sync::Arc<crate::app::AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store::purge(&state.deps.db, state.deps.clock.now()).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired idempotency keys deleted"),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging idempotency keys failed; retrying next hour")
+                }
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -324,8 +324,29 @@ async fn failures_are_stored_and_keys_expire(backend: Backend) {
     .await;
     assert!(again.replayed);
     assert_eq!(again.body, failed.body);
+    let viewer = post(
+        &app,
+        Some(&c.slug),
+        Some(&c.admin_token),
+        Some("viewer-key"),
+        "{ viewer { email } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(viewer.code(), "", "{}", viewer.body);
     // Kept for 24 hours, then forgotten: the key may serve another request.
-    app.state.deps.clock.advance(chrono::Duration::hours(25));
+    app.state.deps.clock.advance(chrono::Duration::hours(23));
+    let early = post(
+        &app,
+        Some(&c.slug),
+        Some(&c.admin_token),
+        Some(&key),
+        CREATE_ORG,
+        json!({ "i": { "parentId": c.root_id, "kind": "COMPANY", "name": "Too early" } }),
+    )
+    .await;
+    assert_eq!(early.code(), "IDEMPOTENCY_KEY_REUSED", "{}", early.body);
+    app.state.deps.clock.advance(chrono::Duration::hours(2));
     let name = unique("Later Co ");
     let later = post(
         &app,
@@ -339,6 +360,25 @@ async fn failures_are_stored_and_keys_expire(backend: Backend) {
     assert_eq!(later.code(), "", "{}", later.body);
     assert!(!later.replayed);
     assert_eq!(named(&app, &c.slug, &c.admin_token, &name).await, 1);
+    // The hourly purge deletes what expired (the viewer's key) and nothing newer.
+    let db = &app.state.deps.db;
+    let now = app.state.deps.clock.now();
+    assert!(spaces_tenants::idempotency::purge(db, now).await.unwrap() >= 1);
+    assert_eq!(
+        spaces_tenants::idempotency::purge(db, now).await.unwrap(),
+        0
+    );
+    let replay = post(
+        &app,
+        Some(&c.slug),
+        Some(&c.admin_token),
+        Some(&key),
+        CREATE_ORG,
+        json!({ "i": { "parentId": c.root_id, "kind": "COMPANY", "name": name } }),
+    )
+    .await;
+    assert!(replay.replayed, "{}", replay.body);
+    assert_eq!(replay.body, later.body);
 }
 
 #[tokio::test]

@@ -8,6 +8,9 @@
 //! holds a transaction-scoped advisory lock on the key; SQLite runs one transaction at a time,
 //! so a duplicate there simply waits and then finds the stored answer.
 //!
+//! Keys past the retention are unknown at once and deleted by [`purge`], which the gateway runs
+//! every hour.
+//!
 //! On the platform host (operator requests, whose mutations commit on their own), the key is
 //! claimed `in_flight` in a committed row first and completed with the answer after. A crash
 //! between the two leaves it `in_flight`: retries then get `CONFLICT` until the key expires,
@@ -68,13 +71,9 @@ pub async fn claim_in_space(
     caller: &str,
     idem_key: &str,
 ) -> Result<Claim> {
-    // Expired keys of this space go as they are met: a key older than the retention is unknown.
-    tx.delete_many::<key::Entity>()
-        .filter(key::Column::CreatedAt.lt(now - RETENTION))
-        .exec()
-        .await?;
+    let cutoff = now - RETENTION;
     // A finished key answers without the lock, so replays never wait on each other.
-    if let Some(done) = stored(tx, caller, idem_key).await? {
+    if let Some(done) = stored(tx, caller, idem_key, cutoff).await? {
         return Ok(done);
     }
     if tx.tx.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -93,18 +92,32 @@ pub async fn claim_in_space(
             return Ok(Claim::InFlight);
         }
         // The holder before us may have committed between our read and the lock.
-        if let Some(done) = stored(tx, caller, idem_key).await? {
+        if let Some(done) = stored(tx, caller, idem_key, cutoff).await? {
             return Ok(done);
         }
     }
+    // An expired answer under this key makes way for the new one. Only this key's row, under
+    // its lock: the request's transaction holds no other row it could wait on.
+    tx.delete_many::<key::Entity>()
+        .filter(key::Column::Caller.eq(caller))
+        .filter(key::Column::IdemKey.eq(idem_key))
+        .filter(key::Column::CreatedAt.lt(cutoff))
+        .exec()
+        .await?;
     Ok(Claim::Fresh)
 }
 
-async fn stored(tx: &TenantTx, caller: &str, idem_key: &str) -> Result<Option<Claim>> {
+async fn stored(
+    tx: &TenantTx,
+    caller: &str,
+    idem_key: &str,
+    cutoff: DateTime<Utc>,
+) -> Result<Option<Claim>> {
     let found = tx
         .select::<key::Entity>()
         .filter(key::Column::Caller.eq(caller))
         .filter(key::Column::IdemKey.eq(idem_key))
+        .filter(key::Column::CreatedAt.gte(cutoff))
         .one()
         .await?;
     Ok(found.map(|m| Claim::Done {
@@ -152,7 +165,10 @@ pub async fn claim_on_platform(
     fingerprint: &str,
 ) -> Result<Claim> {
     let tx = PlatformTx::begin(db).await?;
+    // An expired answer under this key makes way for the new claim.
     platform_key::Entity::delete_many()
+        .filter(platform_key::Column::Caller.eq(caller))
+        .filter(platform_key::Column::IdemKey.eq(idem_key))
         .filter(platform_key::Column::CreatedAt.lt(now - RETENTION))
         .exec(&tx.tx)
         .await?;
@@ -223,4 +239,37 @@ pub async fn complete_on_platform(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Deletes the keys past the retention, space by space (each in its own short transaction: RLS
+/// shows one space at a time) and on the platform. Returns the rows deleted.
+pub async fn purge(db: &Db, now: DateTime<Utc>) -> Result<u64> {
+    let cutoff = now - RETENTION;
+    let mut deleted = 0;
+    let mut after = None;
+    loop {
+        let page =
+            crate::spaces::list(db, crate::kernel::page::PageRequest { first: 100, after }).await?;
+        for space in &page.items {
+            let tx = TenantTx::begin(db, space.id).await?;
+            deleted += tx
+                .delete_many::<key::Entity>()
+                .filter(key::Column::CreatedAt.lt(cutoff))
+                .exec()
+                .await?;
+            tx.commit().await?;
+        }
+        match (page.has_next_page, page.items.last()) {
+            (true, Some(last)) => after = Some(last.id.uuid()),
+            _ => break,
+        }
+    }
+    let tx = PlatformTx::begin(db).await?;
+    deleted += platform_key::Entity::delete_many()
+        .filter(platform_key::Column::CreatedAt.lt(cutoff))
+        .exec(&tx.tx)
+        .await?
+        .rows_affected;
+    tx.commit().await?;
+    Ok(deleted)
 }
