@@ -474,5 +474,68 @@ async fn anonymous_callers_and_malformed_keys_are_refused() {
             "Idempotency-Key"
         );
     }
+    // An upload refuses a key before reading the body (an import is idempotent by itself).
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": "mutation($f: Upload!) { x(file: $f) }", "variables": { "f": null } })
+                .to_string(),
+        )
+        .text("map", json!({ "0": ["variables.f"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(b"email\n".to_vec()).file_name("staff.csv"),
+        );
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("X-Tenant", &c.slug)
+        .header("Authorization", format!("Bearer {}", c.admin_token))
+        .header("Idempotency-Key", "upload-1")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(spaces_tests::app::code(&v), "BAD_USER_INPUT", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "Idempotency-Key");
     assert_eq!(named(&app, &c.slug, &c.admin_token, &name).await, 0);
+}
+
+#[tokio::test]
+async fn a_batch_is_one_request_under_its_key() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let op = operator(&app).await;
+    let c = campus(&app, &op).await;
+    let (n1, n2) = (unique("Batch One "), unique("Batch Two "));
+    let batch = json!([
+        { "query": CREATE_ORG, "variables": { "i": { "parentId": c.root_id, "kind": "COMPANY", "name": n1 } } },
+        { "query": CREATE_ORG, "variables": { "i": { "parentId": c.root_id, "kind": "COMPANY", "name": n2 } } },
+    ]);
+    let send_batch = |body: Value| {
+        app.client
+            .post(format!("{}/graphql", app.base))
+            .header("X-Tenant", &c.slug)
+            .header("Authorization", format!("Bearer {}", c.admin_token))
+            .header("Idempotency-Key", "batch-1")
+            .json(&body)
+            .send()
+    };
+    let first = send_batch(batch.clone()).await.unwrap();
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first = first.text().await.unwrap();
+    let again = send_batch(batch.clone()).await.unwrap();
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.text().await.unwrap(), first);
+    assert_eq!(named(&app, &c.slug, &c.admin_token, &n1).await, 1);
+    assert_eq!(named(&app, &c.slug, &c.admin_token, &n2).await, 1);
+    // The first operation alone is another request.
+    let v: Value = send_batch(batch[0].clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spaces_tests::app::code(&v), "IDEMPOTENCY_KEY_REUSED", "{v}");
 }

@@ -87,6 +87,20 @@ async fn signatures_are_checked(backend: Backend) {
     let (status, v) = deliver(&app, &body, Some(&sign(SECRETS[1], now, &body))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["outcome"], "replayed");
+    // A refund of a payment nobody has seen, naming no space, waits (through the endpoint,
+    // with the server's own payments service: nothing is asked of it yet).
+    let rid = unique("evt_");
+    let pi = unique("pi_");
+    let refund = json!({ "id": rid, "type": "charge.refunded", "data": { "object": {
+        "id": unique("ch_"), "payment_intent": pi, "amount_refunded": 700, "currency": "eur", "metadata": {} } } })
+    .to_string()
+    .into_bytes();
+    let (status, v) = deliver(&app, &refund, Some(&sign(SECRETS[1], now, &refund))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "parked");
+    assert_eq!(status_of(&app, &rid).await.as_deref(), Some("parked"));
+    let (_, v) = deliver(&app, &refund, Some(&sign(SECRETS[1], now, &refund))).await;
+    assert_eq!(v["outcome"], "replayed");
     // The tolerance is against the server's clock: ten minutes on, the same signature is stale.
     let id2 = unique("evt_");
     let body2 = other_event(&id2);
