@@ -322,6 +322,27 @@ async fn refunds_before_payments_wait_and_replays_change_nothing(backend: Backen
         (space, pi2.clone(), 1_000, format!("ch_{pi2}/refunded/1000"))
     );
 
+    // A checkout reports its payment twice (the session, then the payment intent): two events,
+    // one payment.
+    let (pi3, invoice3) = (unique("pi_"), InvoiceId::new());
+    let mut session = payment(&unique("evt_cs_"), &pi3, 3_000, space, invoice3);
+    session.kind_name = "checkout.session.completed".into();
+    assert_eq!(handle(session).await, Outcome::Applied);
+    assert_eq!(
+        handle(payment(&unique("evt_p_"), &pi3, 3_000, space, invoice3)).await,
+        Outcome::Applied
+    );
+    assert_eq!(
+        books
+            .payments
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, e, _)| *e == pi3)
+            .count(),
+        1
+    );
+
     // A payment for an invoice the space does not have: recorded as ignored, nothing moves.
     let ghost = InvoiceId::new();
     books.unknown_invoices.lock().unwrap().insert(ghost);
@@ -331,7 +352,7 @@ async fn refunds_before_payments_wait_and_replays_change_nothing(backend: Backen
         Outcome::Ignored
     );
     assert_eq!(status_of(&app, &p3).await.as_deref(), Some("ignored"));
-    assert_eq!(books.payments.lock().unwrap().len(), 2);
+    assert_eq!(books.payments.lock().unwrap().len(), 3);
 }
 
 #[tokio::test]
