@@ -23,7 +23,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::config::Config;
 use crate::limiter::{FallbackLimiter, MemoryLimiter};
 use crate::metrics::Metrics;
-use crate::{graphiql, mailer, pages, routes};
+use crate::{graphiql, mailer, pages, routes, webhooks};
 
 /// How long a space read to route a request is reused. A change made through this process shows
 /// at once; one made through another process serving the same database, within this.
@@ -38,6 +38,8 @@ pub struct AppState {
     pub smtp: Option<mailer::Smtp>,
     /// Scheduled work's handlers, by kind (billing registers its own).
     pub jobs: Arc<spaces_tenants::jobs::Handlers>,
+    /// The payment provider (Stripe), when it is configured.
+    pub payments: Option<Arc<dyn spaces_billing::payments::provider::PaymentProvider>>,
 }
 
 pub struct App {
@@ -199,6 +201,7 @@ impl App {
             .as_deref()
             .map(mailer::Smtp::new)
             .transpose()?;
+        let payments = crate::webhooks::provider(&config)?;
         Ok(Self {
             state: Arc::new(AppState {
                 config,
@@ -208,6 +211,7 @@ impl App {
                 redis,
                 smtp,
                 jobs: Arc::new(spaces_tenants::jobs::Handlers::new(Vec::new())),
+                payments,
             }),
         })
     }
@@ -226,6 +230,7 @@ impl App {
             .route("/readyz", get(routes::readyz))
             .route("/metrics", get(routes::metrics))
             .route("/.well-known/jwks.json", get(routes::jwks))
+            .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
             .merge(pages::router())
             .with_state(state.clone());
         if !state.config.cors_origins.is_empty() {
@@ -243,7 +248,9 @@ impl App {
                         axum::http::header::AUTHORIZATION,
                         axum::http::header::CONTENT_TYPE,
                         HeaderName::from_static("x-tenant"),
-                    ]),
+                        HeaderName::from_static(crate::idempotency::HEADER),
+                    ])
+                    .expose_headers([HeaderName::from_static(crate::idempotency::REPLAYED)]),
             );
         }
         router
@@ -272,9 +279,11 @@ impl App {
     ) -> anyhow::Result<()> {
         let worker = mailer::spawn_outbox_worker(self.state.clone());
         let jobs = crate::jobs::spawn_jobs_worker(self.state.clone());
+        let purge = crate::idempotency::spawn_purge(self.state.clone());
         let router = self.router();
         crate::server::serve(listener, router, &self.state.config, shutdown).await;
         worker.abort();
+        purge.abort();
         if let Some(jobs) = jobs {
             jobs.abort();
         }

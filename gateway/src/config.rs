@@ -57,6 +57,14 @@ pub struct Config {
     // Invoices: the seller printed on every invoice (`SPACES_SELLER_*`, see README, Invoices).
     /// The platform's legal entity.
     pub seller: spaces_billing::documents::Party,
+    // Payments and webhooks (billing, edges).
+    /// `SPACES_STRIPE_WEBHOOK_SECRETS`: the endpoint's signing secrets, comma-separated (two
+    /// during a rotation); none: `/webhooks/stripe` answers 404.
+    pub stripe_webhook_secrets: Vec<String>,
+    /// `SPACES_STRIPE_API_KEY`: the secret key for checkouts and refunds.
+    pub stripe_api_key: Option<String>,
+    /// `SPACES_STRIPE_API_BASE`: where Stripe's API is (tests point it at a fake).
+    pub stripe_api_base: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -262,6 +270,10 @@ impl Config {
                 .unwrap_or(hash_slots * spaces_tenants::auth::password::DEFAULT_QUEUE_PER_SLOT),
             jobs_interval: secs(&var, "SPACES_JOBS_INTERVAL_SECS", 5)?,
             seller: seller(&var)?,
+            stripe_webhook_secrets: list(&var, "SPACES_STRIPE_WEBHOOK_SECRETS"),
+            stripe_api_key: var("SPACES_STRIPE_API_KEY"),
+            stripe_api_base: var("SPACES_STRIPE_API_BASE")
+                .unwrap_or_else(|| spaces_billing::payments::stripe::DEFAULT_API_BASE.into()),
         };
         if config.max_connections == 0
             || config.header_read_timeout.is_zero()

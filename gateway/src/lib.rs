@@ -11,6 +11,7 @@ pub mod graphiql;
 pub mod graphql_http;
 pub mod invoice_files;
 pub mod jobs;
+pub mod idempotency;
 pub mod limiter;
 pub mod mailer;
 pub mod metrics;
@@ -20,6 +21,7 @@ pub mod routes;
 pub mod server;
 pub mod telemetry;
 pub mod upload;
+pub mod webhooks;
 
 pub use app::App;
 pub use config::Config;

@@ -15,6 +15,7 @@ use spaces_graphql::{ApiError, RequestScope};
 
 use crate::app::AppState;
 use crate::graphql_http::{self as gh, Media, Refusal};
+use crate::idempotency as idem;
 use crate::resolve::{Addressed, resolve_with};
 
 fn json(status: StatusCode, body: &impl serde::Serialize) -> axum::response::Response {
@@ -100,6 +101,7 @@ pub async fn graphql_get(
         started,
         vec![request],
         false,
+        None,
     )
     .await
 }
@@ -118,12 +120,25 @@ pub async fn graphql(
         Ok(m) => m,
         Err(r) => return refuse(&state, Media::Json, &rid, started, r),
     };
+    let idem = match crate::idempotency::parse(&headers) {
+        Ok(k) => k,
+        Err(e) => return refuse(&state, media, &rid, started, Refusal::from_api(e)),
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     match gh::essence(content_type).as_str() {
         "application/json" => {}
+        // An import is idempotent by itself (the same file again changes nothing), and a key
+        // would have to fingerprint the file.
+        "multipart/form-data" if idem.is_some() => {
+            let e = ApiError::bad_input(
+                "Idempotency-Key",
+                "not taken on uploads: importing the same file again changes nothing",
+            );
+            return refuse(&state, media, &rid, started, Refusal::from_api(e));
+        }
         "multipart/form-data" => {
             return upload(
                 &state,
@@ -197,7 +212,7 @@ pub async fn graphql(
         BatchRequest::Batch(rs) => (rs, true),
     };
     run(
-        &state, &headers, peer, media, &rid, started, requests, is_batch,
+        &state, &headers, peer, media, &rid, started, requests, is_batch, idem,
     )
     .await
 }
@@ -240,6 +255,7 @@ async fn upload(
         started,
         vec![request],
         false,
+        None,
     )
     .await
 }
@@ -255,35 +271,70 @@ async fn run(
     started: Instant,
     requests: Vec<async_graphql::Request>,
     is_batch: bool,
+    idem: Option<String>,
 ) -> axum::response::Response {
     let asked = requests.first().and_then(|r| r.operation_name.clone());
-    let (responses, named) = match execute(state, headers, Some(peer), requests).await {
+    let answer = Answer {
+        media,
+        rid,
+        is_batch,
+    };
+    let ran = match execute(state, headers, Some(peer), &answer, requests, idem).await {
         Ok(r) => r,
         Err(r) => return refuse(state, media, rid, started, r),
     };
-    let op_name = asked.or(named).unwrap_or_else(|| "anonymous".into());
-    let outcome = responses
-        .iter()
-        .flat_map(|r| r.errors.first())
-        .next()
-        .and_then(|e| {
-            e.extensions
-                .as_ref()
-                .and_then(|x| x.get("code"))
-                .map(|c| c.to_string().trim_matches('"').to_owned())
-        })
-        .unwrap_or_else(|| "ok".into());
+    let op_name = asked.or(ran.named).unwrap_or_else(|| "anonymous".into());
     state
         .metrics
-        .observe(&op_name, &outcome, started.elapsed().as_secs_f64());
-    let responses: Vec<Response> = responses
-        .into_iter()
-        .map(|r| with_request_id(r, rid))
-        .collect();
-    if is_batch {
-        gh::answer_batch(media, BatchResponse::Batch(responses))
-    } else {
-        gh::answer(media, responses.into_iter().next().unwrap_or_default())
+        .observe(&op_name, &ran.outcome, started.elapsed().as_secs_f64());
+    ran.http
+}
+
+/// How a request's answer is written.
+struct Answer<'a> {
+    media: Media,
+    rid: &'a str,
+    is_batch: bool,
+}
+
+/// A request's answer, ready to send, and what metrics count of it.
+struct Ran {
+    http: axum::response::Response,
+    outcome: String,
+    named: Option<String>,
+}
+
+impl Answer<'_> {
+    fn write(&self, responses: Vec<Response>, named: Option<String>) -> Ran {
+        let outcome = responses
+            .iter()
+            .flat_map(|r| r.errors.first())
+            .next()
+            .and_then(|e| {
+                e.extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .map(|c| c.to_string().trim_matches('"').to_owned())
+            })
+            .unwrap_or_else(|| "ok".into());
+        let responses: Vec<Response> = responses
+            .into_iter()
+            .map(|r| with_request_id(r, self.rid))
+            .collect();
+        let http = if self.is_batch {
+            gh::answer_batch(self.media, BatchResponse::Batch(responses))
+        } else {
+            gh::answer(self.media, responses.into_iter().next().unwrap_or_default())
+        };
+        Ran {
+            http,
+            outcome,
+            named,
+        }
+    }
+
+    fn error(&self, e: ApiError, n: usize) -> Ran {
+        self.write(repeat(e, n), None)
     }
 }
 
@@ -291,8 +342,10 @@ async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
+    answer: &Answer<'_>,
     requests: Vec<async_graphql::Request>,
-) -> Result<(Vec<Response>, Option<String>), Refusal> {
+    idem: Option<String>,
+) -> Result<Ran, Refusal> {
     let span = tracing::Span::current();
     let n = requests.len();
     // Header errors (two Authorization headers) refuse the request as a whole.
@@ -303,14 +356,14 @@ async fn execute(
         Ok(Addressed::Unknown(what)) => {
             let r = (0..n)
                 .map(|_| error_response("NOT_FOUND", &format!("no space is served at {what}")));
-            return Ok((r.collect(), None));
+            return Ok(answer.write(r.collect(), None));
         }
         Err(e) => {
             let e = ApiError::from(e);
             if e.code == "TENANT_MISMATCH" {
                 return Err(Refusal::from_api(e));
             }
-            return Ok((repeat(e, n), None));
+            return Ok(answer.error(e, n));
         }
     };
     if let Some(t) = &tenant {
@@ -319,7 +372,31 @@ async fn execute(
     let client = crate::client_addr::client_address(&state.config.trusted_proxies, headers, peer);
     let scope = match RequestScope::open(state.deps.clone(), tenant, bearer, client, n).await {
         Ok(s) => Arc::new(s),
-        Err(e) => return Ok((repeat(e, n), None)),
+        Err(e) => return Ok(answer.error(e, n)),
+    };
+    let ticket = match idem {
+        None => None,
+        Some(key) => match crate::idempotency::begin(&scope, key, &requests, answer.is_batch).await
+        {
+            Ok(idem::Begin::Run(t)) => Some(t),
+            Ok(idem::Begin::Replay(http)) => {
+                // Ends the transaction the claim read in; nothing ran.
+                if let Err(e) = scope.finish().await {
+                    return Ok(answer.error(e, n));
+                }
+                return Ok(Ran {
+                    http,
+                    outcome: "replayed".into(),
+                    named: None,
+                });
+            }
+            Ok(idem::Begin::Refuse(e)) | Err(e) => {
+                if let Err(e) = scope.finish().await {
+                    return Ok(answer.error(e, n));
+                }
+                return Ok(answer.error(e, n));
+            }
+        },
     };
     let mut out = Vec::with_capacity(n);
     for req in requests {
@@ -327,13 +404,25 @@ async fn execute(
         classify(&mut resp);
         out.push(resp);
     }
+    let named = scope.operation.lock().ok().and_then(|g| g.clone());
+    let mut ran = answer.write(out, named);
+    // In a space the answer is stored in the request's transaction, so it commits exactly
+    // when the request's effects do.
+    if let Some(t) = &ticket {
+        match t.store_in_space(&scope, ran.http).await {
+            Ok(http) => ran.http = http,
+            Err(e) => return Ok(answer.error(e, n)),
+        }
+    }
     // Every mutation already kept or undid its own writes in its savepoint, so what the
     // response reports as done is exactly what commits.
     if let Err(e) = scope.finish().await {
-        return Ok((repeat(e, n), None));
+        return Ok(answer.error(e, n));
     }
-    let named = scope.operation.lock().ok().and_then(|g| g.clone());
-    Ok((out, named))
+    if let Some(t) = &ticket {
+        ran.http = t.store_on_platform(&scope, ran.http).await;
+    }
+    Ok(ran)
 }
 
 pub async fn healthz() -> &'static str {

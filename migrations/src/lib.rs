@@ -15,6 +15,8 @@ mod m0005_billing_accounts;
 mod m0006_invoices;
 mod m0007_ledger;
 mod m0009_jobs;
+mod m0010_idempotency;
+mod m0011_webhook_events;
 
 pub struct Migrator;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_invoices::Migration),
             Box::new(m0007_ledger::Migration),
             Box::new(m0009_jobs::Migration),
+            Box::new(m0010_idempotency::Migration),
+            Box::new(m0011_webhook_events::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod editions;
 pub mod enrolments;
+pub mod idempotency;
 pub mod jobs;
 pub mod kernel;
 pub mod organisations;

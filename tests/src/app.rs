@@ -256,6 +256,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "editions",
     "enrolment_events",
     "enrolments",
+    "idempotency_keys",
     "invitations",
     "invoice_counters",
     "invoice_lines",

@@ -326,4 +326,9 @@ async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
            VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000c1', 'payment', 120, 'EUR', 120, '2026-11-30', 'manual', 'VIR-1', now());"
     ))
     .await;
+    app.owner_sql(&format!(
+        "INSERT INTO idempotency_keys (tenant_id, id, caller, idem_key, fingerprint, http_status, content_type, body, created_at) \
+           VALUES ('{t}', gen_random_uuid(), 'person:a', 'k', 'f', 200, 'application/json', '{{}}', now());"
+    ))
+    .await;
 }

@@ -13,6 +13,8 @@
 
 pub(crate) mod entity;
 pub mod provider;
+pub mod stripe;
+pub mod webhooks;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect};

@@ -98,6 +98,12 @@ pub struct PlatformTx {
 }
 
 impl PlatformTx {
+    /// The transaction, for sibling crates' platform tables (billing's webhook events). Tenant
+    /// rows stay out of reach on PostgreSQL: no tenant is set here, so every RLS policy is false.
+    pub fn platform_conn(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+
     pub async fn begin(db: &Db) -> Result<Self> {
         let mut attempt = 0;
         loop {

@@ -117,6 +117,18 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         .unwrap()
         .to_owned();
     let invitation_token = fixtures::invitation_token(app, &a.slug, &invited_email).await;
+    // A stored idempotent answer (idempotency_keys).
+    let keyed = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("X-Tenant", &a.slug)
+        .header("Authorization", format!("Bearer {}", a.admin_token))
+        .header("Idempotency-Key", unique("a-key-"))
+        .json(&json!({ "query": "{ viewer { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(keyed.status().is_success());
     let people = [admin, hr, manager, learner, invited];
     let mut grants = Vec::new();
     for p in &people {
