@@ -364,3 +364,134 @@ async fn refunds_before_payments_wait_and_replays_change_nothing_on_sqlite() {
 async fn refunds_before_payments_wait_and_replays_change_nothing_on_postgres() {
     refunds_before_payments_wait_and_replays_change_nothing(Backend::Postgres).await;
 }
+
+/// Journey 11 through the real books: Stripe's signed events mark an issued invoice paid, a
+/// replay changes nothing, and a refund that arrives before its payment is applied with it.
+async fn stripe_events_pay_real_invoices(backend: Backend) {
+    use spaces_tests::fixtures::{billing_account, company, issue_invoice};
+    let app = app_with_stripe(backend).await;
+    let op = operator(&app).await;
+    let a = campus(&app, &op).await;
+    let acme = company(&app, &a, "Acme").await;
+    let buyer = billing_account(&app, &a, &acme).await;
+    let send = |event: Value| {
+        let app = &app;
+        async move {
+            let body = event.to_string().into_bytes();
+            let t = app.state.deps.clock.now().timestamp();
+            deliver(app, &body, Some(&sign(SECRETS[1], t, &body))).await
+        }
+    };
+    let state_of = |id: String| {
+        let (app, a) = (&app, &a);
+        async move {
+            let v = app
+                .gql(
+                    Some(&a.slug),
+                    Some(&a.admin_token),
+                    "query($id: ID!) { invoice(id: $id) { status paid { amountMinor } due { amountMinor } payments { kind amount { amountMinor } } } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            v["data"]["invoice"].clone()
+        }
+    };
+    let ledger = || {
+        let (app, a) = (&app, &a);
+        async move {
+            app.gql(
+                Some(&a.slug),
+                Some(&a.admin_token),
+                "{ ledgerBalances { accountKind billingAccountId balance { amountMinor } } }",
+                json!({}),
+            )
+            .await["data"]["ledgerBalances"]
+                .clone()
+        }
+    };
+
+    // 2 × 100.00 at 20 % and 450.00 exempt: 690.00 EUR.
+    let inv = issue_invoice(&app, &a, &buyer).await;
+    let id = inv["data"]["issueInvoice"]["id"]
+        .as_str()
+        .expect("issued")
+        .to_owned();
+    let pi = unique("pi_");
+    let paid = json!({ "id": unique("evt_"), "type": "payment_intent.succeeded", "data": { "object": {
+        "id": pi, "amount_received": 69_000, "currency": "eur",
+        "metadata": { "space": a.id, "invoice": id } } } });
+    let (s, v) = send(paid.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let st = state_of(id.clone()).await;
+    assert_eq!(st["status"], "PAID", "{st}");
+    assert_eq!(st["due"]["amountMinor"], 0);
+    let books = ledger().await;
+    // The same event again, and the same payment under a new event id: nothing moves.
+    let (s, _) = send(paid.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut again = paid.clone();
+    again["id"] = json!(unique("evt_"));
+    let (s, _) = send(again).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(state_of(id.clone()).await["paid"]["amountMinor"], 69_000);
+    assert_eq!(ledger().await, books, "a replay moved money");
+
+    // A second invoice: its refund arrives first, then the payment; both end up recorded.
+    let inv = issue_invoice(&app, &a, &buyer).await;
+    let id2 = inv["data"]["issueInvoice"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pi2 = unique("pi_");
+    let refund = json!({ "id": unique("evt_"), "type": "charge.refunded", "data": { "object": {
+        "id": unique("ch_"), "payment_intent": pi2, "amount_refunded": 9_000, "currency": "eur",
+        "metadata": { "space": a.id } } } });
+    let (s, v) = send(refund).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(state_of(id2.clone()).await["paid"]["amountMinor"], 0);
+    let paid2 = json!({ "id": unique("evt_"), "type": "payment_intent.succeeded", "data": { "object": {
+        "id": pi2, "amount_received": 69_000, "currency": "eur",
+        "metadata": { "space": a.id, "invoice": id2 } } } });
+    let (s, v) = send(paid2).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let st = state_of(id2.clone()).await;
+    // A refund with no credit note is a gesture (see README, Invoices): the invoice stays paid,
+    // the payment and its refund are both on it, and the refunds account carries the 90.00.
+    assert_eq!(st["status"], "PAID", "{st}");
+    let kinds: Vec<(String, i64)> = st["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_owned(),
+                p["amount"]["amountMinor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("PAYMENT".to_owned(), 69_000), ("REFUND".to_owned(), 9_000)],
+        "{st}"
+    );
+    let refunds: i64 = ledger()
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["accountKind"] == "REFUNDS")
+        .map(|b| b["balance"]["amountMinor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(refunds, 9_000);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn stripe_events_pay_real_invoices_on_sqlite() {
+    stripe_events_pay_real_invoices(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn stripe_events_pay_real_invoices_on_postgres() {
+    stripe_events_pay_real_invoices(Backend::Postgres).await;
+}
