@@ -12,6 +12,7 @@ mod m0002_catalogue_editions;
 mod m0003_accounts;
 mod m0004_session_version;
 mod m0005_billing_accounts;
+mod m0008_subscriptions;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_accounts::Migration),
             Box::new(m0004_session_version::Migration),
             Box::new(m0005_billing_accounts::Migration),
+            Box::new(m0008_subscriptions::Migration),
         ]
     }
 }

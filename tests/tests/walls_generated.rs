@@ -34,12 +34,14 @@ enum Kind {
     Tenant,
     Course,
     Provider,
+    Plan,
+    BillingAccount,
 }
 
 impl Kind {
     /// Catalogue rows belong to no tenant: a valid one is given, never probed.
     fn platform(self) -> bool {
-        matches!(self, Kind::Course | Kind::Provider)
+        matches!(self, Kind::Course | Kind::Provider | Kind::Plan)
     }
 }
 
@@ -57,6 +59,10 @@ const ID_KINDS: &[(&str, Kind)] = &[
     ("grantId", Kind::RoleGrant),
     ("courseId", Kind::Course),
     ("providerId", Kind::Provider),
+    ("spaceId", Kind::Tenant),
+    ("planId", Kind::Plan),
+    ("retirePlan.id", Kind::Plan),
+    ("billingAccountId", Kind::BillingAccount),
 ];
 
 /// The rows an operation's `id` names, by the type it returns.

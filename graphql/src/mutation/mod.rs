@@ -1,11 +1,13 @@
 mod accounts;
 mod auth;
 mod catalogue;
-mod editions;
+pub(crate) mod editions;
 mod enrolments;
 mod organisations;
 mod people;
+mod plans;
 mod platform;
+pub(crate) mod subscriptions;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Mutation(
@@ -17,4 +19,6 @@ pub struct Mutation(
     people::PeopleMutation,
     platform::PlatformMutation,
     accounts::AccountsMutation,
+    plans::PlansMutation,
+    subscriptions::SubscriptionsMutation,
 );

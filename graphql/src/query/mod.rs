@@ -3,8 +3,10 @@ mod editions;
 mod enrolments;
 mod organisations;
 mod people;
+mod plans;
 mod platform;
 mod space;
+mod subscriptions;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Query(
@@ -15,4 +17,6 @@ pub struct Query(
     people::PeopleQuery,
     organisations::OrganisationQuery,
     platform::PlatformQuery,
+    plans::PlansQuery,
+    subscriptions::SubscriptionsQuery,
 );

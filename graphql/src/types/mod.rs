@@ -8,6 +8,7 @@ pub mod organisation;
 pub mod person;
 pub mod session;
 pub mod space;
+pub mod subscription;
 
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, Edge, EmptyFields};

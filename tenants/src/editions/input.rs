@@ -21,6 +21,8 @@ pub struct NewEdition {
     /// ... or `Some(true)`: exactly one of the two.
     pub included_in_subscription: Option<bool>,
     pub min_score: Option<i32>,
+    /// Billing of a priced edition; defaults when not given.
+    pub billing: BillingPatch,
 }
 
 /// A partial update: `None` leaves a field alone, `Some(None)` clears a nullable one.
@@ -39,6 +41,43 @@ pub struct EditionPatch {
     pub price: Option<(i64, String)>,
     pub included_in_subscription: Option<bool>,
     pub min_score: Option<Option<i32>>,
+    pub billing: BillingPatch,
+}
+
+/// The billing fields of an edition as typed: `None` leaves one alone (or takes its default).
+#[derive(Default)]
+pub struct BillingPatch {
+    pub withdrawal_days: Option<i32>,
+    pub invoice_immediately: Option<bool>,
+    /// `Some(None)`: back to the platform's default VAT.
+    pub vat_basis_points: Option<Option<i32>>,
+}
+
+impl BillingPatch {
+    pub(super) fn apply(self, to: &mut EditionBilling) -> Result<()> {
+        if let Some(d) = self.withdrawal_days {
+            if !(0..=365).contains(&d) {
+                return Err(Error::invalid(
+                    "withdrawalDays",
+                    "must be between 0 and 365",
+                ));
+            }
+            to.withdrawal_days = d;
+        }
+        if let Some(i) = self.invoice_immediately {
+            to.invoice_immediately = i;
+        }
+        if let Some(v) = self.vat_basis_points {
+            if v.is_some_and(|bp| !(0..=10_000).contains(&bp)) {
+                return Err(Error::invalid(
+                    "vatBasisPoints",
+                    "must be between 0 and 10000 (100 %)",
+                ));
+            }
+            to.vat_basis_points = v;
+        }
+        Ok(())
+    }
 }
 
 /// Everything about an edition that a create or an update sets, checked as a whole.
@@ -53,6 +92,7 @@ pub(super) struct Fields {
     pub(super) enrolment_mode: EnrolmentMode,
     pub(super) price: Price,
     pub(super) min_score: Option<i32>,
+    pub(super) billing: EditionBilling,
 }
 
 impl Fields {
@@ -95,6 +135,9 @@ impl Fields {
             price_currency: Set(price_currency),
             included_in_subscription: Set(included),
             min_score: Set(self.min_score),
+            withdrawal_days: Set(self.billing.withdrawal_days),
+            invoice_immediately: Set(self.billing.invoice_immediately),
+            vat_basis_points: Set(self.billing.vat_basis_points),
             ..Default::default()
         }
     }

@@ -89,6 +89,7 @@ fn dates_and_window_are_ordered() {
         enrolment_mode: EnrolmentMode::AssignedOnly,
         price: Price::IncludedInSubscription,
         min_score: None,
+        billing: EditionBilling::default(),
     };
     assert!(f.check().is_ok(), "a one-day edition");
     f.ends_on = d("2026-02-28");

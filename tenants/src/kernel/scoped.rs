@@ -196,3 +196,11 @@ macro_rules! tenant_entity {
         }
     )*};
 }
+
+impl crate::PlatformTx {
+    /// The connection for platform-owned tables (billing's plans): rows that belong to no
+    /// tenant. On PostgreSQL no tenant is set here, so every tenant table reads as empty.
+    pub fn platform_conn(&self) -> &sea_orm::DatabaseTransaction {
+        &self.tx
+    }
+}
