@@ -21,5 +21,6 @@ mod rls;
 mod schema;
 mod seats;
 mod signin_hardening;
+mod subscriptions;
 mod walls;
 mod walls_generated;

@@ -75,6 +75,8 @@ pub struct Subscription {
     pub ends_on: NaiveDate,
     pub status: Status,
     pub cancel_at_term_end: bool,
+    /// The latest renewal's invoice, which the overdue job watches.
+    pub renewal_invoice: Option<InvoiceId>,
 }
 
 impl TryFrom<subscription::Model> for Subscription {
@@ -97,6 +99,7 @@ impl TryFrom<subscription::Model> for Subscription {
             ends_on: m.ends_on,
             status: Status::from_db(&m.status),
             cancel_at_term_end: m.cancel_at_term_end,
+            renewal_invoice: m.renewal_invoice_id.map(InvoiceId::from_uuid),
         })
     }
 }
