@@ -61,14 +61,7 @@ const CREDITED: &str = "credited";
 /// The price a priced edition charges per enrolment; `None` for an included or free edition.
 pub fn price_of(edition: &Edition) -> Result<Option<Money>> {
     match &edition.price {
-        Price::PerSeat {
-            amount_minor,
-            currency,
-        } if *amount_minor > 0 => {
-            let c = Currency::parse("price.currency", currency)
-                .map_err(|e| Error::Internal(format!("edition {}: {e}", edition.id)))?;
-            Ok(Some(Money::new(*amount_minor, c)))
-        }
+        Price::PerSeat(m) if m.is_positive() => Ok(Some(*m)),
         _ => Ok(None),
     }
 }

@@ -214,12 +214,9 @@ impl EditionGql {
     /// The price per seat; null when the edition is included in the subscription.
     async fn price(&self) -> Option<MoneyGql> {
         match &self.edition.price {
-            Price::PerSeat {
-                amount_minor,
-                currency,
-            } => Some(MoneyGql {
-                amount_minor: *amount_minor,
-                currency: currency.clone(),
+            Price::PerSeat(m) => Some(MoneyGql {
+                amount_minor: m.amount_minor(),
+                currency: m.currency().code().to_owned(),
             }),
             Price::IncludedInSubscription => None,
         }

@@ -116,10 +116,11 @@ impl Fields {
 
     pub(super) fn active_model(&self) -> edition::ActiveModel {
         let (price_minor, price_currency, included) = match &self.price {
-            Price::PerSeat {
-                amount_minor,
-                currency,
-            } => (Some(*amount_minor), Some(currency.clone()), false),
+            Price::PerSeat(m) => (
+                Some(m.amount_minor()),
+                Some(m.currency().code().to_owned()),
+                false,
+            ),
             Price::IncludedInSubscription => (None, None, true),
         };
         edition::ActiveModel {
@@ -201,10 +202,10 @@ pub(super) fn price(
             if amount_minor < 0 {
                 return Err(Error::invalid("price.amountMinor", "must not be negative"));
             }
-            Ok(Some(Price::PerSeat {
-                amount_minor,
-                currency: parse_currency("price.currency", &currency)?,
-            }))
+            let code = parse_currency("price.currency", &currency)?;
+            let currency = Currency::parse("price.currency", &code)
+                .map_err(|_| Error::invalid("price.currency", "is not a currency we bill in"))?;
+            Ok(Some(Price::PerSeat(Money::new(amount_minor, currency))))
         }
         (None, Some(true)) => Ok(Some(Price::IncludedInSubscription)),
         (None, Some(false)) => Err(Error::invalid(

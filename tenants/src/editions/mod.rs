@@ -25,6 +25,7 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
+use spaces_money::{Currency, Money};
 
 use crate::catalogue::{self, Course, CourseStatus};
 use crate::kernel::page::{Page, PageRequest, fetch};
@@ -171,11 +172,8 @@ impl Default for EditionBilling {
 /// The price of one seat, charged on enrolment by billing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Price {
-    /// Minor units of an ISO 4217 currency; 0 is a free edition.
-    PerSeat {
-        amount_minor: i64,
-        currency: String,
-    },
+    /// Per enrolment, VAT excluded; 0 is a free edition.
+    PerSeat(Money),
     IncludedInSubscription,
 }
 
@@ -261,10 +259,11 @@ impl Edition {
         };
         let price = match (m.included_in_subscription, m.price_minor, m.price_currency) {
             (true, _, _) => Price::IncludedInSubscription,
-            (false, Some(amount_minor), Some(currency)) => Price::PerSeat {
+            (false, Some(amount_minor), Some(currency)) => Price::PerSeat(Money::new(
                 amount_minor,
-                currency,
-            },
+                Currency::parse("price.currency", &currency)
+                    .map_err(|e| Error::Internal(format!("edition {}: {e}", m.id)))?,
+            )),
             _ => return Err(Error::Internal(format!("edition {} has no price", m.id))),
         };
         Ok(Self {

@@ -21,10 +21,7 @@ fn status_moves_forward_and_reopens() {
 fn price_is_exactly_one_of_two() {
     assert_eq!(
         price(Some((0, "EUR".into())), None).unwrap(),
-        Some(Price::PerSeat {
-            amount_minor: 0,
-            currency: "EUR".into()
-        })
+        Some(Price::PerSeat(Money::new(0, Currency::EUR)))
     );
     assert_eq!(
         price(None, Some(true)).unwrap(),
