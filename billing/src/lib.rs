@@ -6,11 +6,16 @@
 //! floats anywhere in billing.
 
 pub mod accounts;
+pub mod charges;
 pub mod documents;
+pub mod gate;
 pub mod ids;
 pub mod invoices;
+pub mod jobs;
 pub mod ledger;
 pub mod payments;
+pub mod plans;
+pub mod subscriptions;
 
 pub use ids::*;
 pub use spaces_money::{Currency, Money, MoneyError, currency, money};

@@ -179,6 +179,7 @@ impl App {
         let refresh_ttl = chrono::Duration::from_std(config.refresh_token_ttl)
             .context("SPACES_REFRESH_TOKEN_TTL_SECS")?;
         spaces_billing::invoices::seller::configure(config.seller.clone());
+        let clock = spaces_tenants::Clock::system();
         let deps = Arc::new(Deps {
             db,
             keys,
@@ -191,9 +192,19 @@ impl App {
                 &config.public_url_template,
                 &config.base_domain,
             )?,
-            // No billing yet: every admission that passes the enrolment rules gets in.
-            admission: Arc::new(spaces_tenants::enrolments::NoGate),
-            clock: spaces_tenants::Clock::system(),
+            // Billing decides seats, prices and withdrawals on the same clock as the rest.
+            admission: Arc::new(spaces_billing::gate::BillingGate::new(
+                clock.clone(),
+                match &config.edition_vat_exempt_mention {
+                    Some(mention) => spaces_billing::invoices::Vat::Exempt {
+                        mention: mention.clone(),
+                    },
+                    None => spaces_billing::invoices::Vat::Rate {
+                        basis_points: config.edition_vat_basis_points,
+                    },
+                },
+            )),
+            clock,
         });
         let schema = build_schema(config.introspection);
         let smtp = config

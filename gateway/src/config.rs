@@ -65,6 +65,12 @@ pub struct Config {
     pub stripe_api_key: Option<String>,
     /// `SPACES_STRIPE_API_BASE`: where Stripe's API is (tests point it at a fake).
     pub stripe_api_base: String,
+    // Seats and priced editions (billing): the VAT of an edition that sets no rate of its own.
+    /// `SPACES_EDITION_VAT_BASIS_POINTS` (default 2000 = 20 %).
+    pub edition_vat_basis_points: u32,
+    /// `SPACES_EDITION_VAT_EXEMPT_MENTION`: when set, such editions are VAT-exempt with this legal
+    /// mention instead (a training body under article 261-4-4° a of the French CGI).
+    pub edition_vat_exempt_mention: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -274,7 +280,17 @@ impl Config {
             stripe_api_key: var("SPACES_STRIPE_API_KEY"),
             stripe_api_base: var("SPACES_STRIPE_API_BASE")
                 .unwrap_or_else(|| spaces_billing::payments::stripe::DEFAULT_API_BASE.into()),
+            edition_vat_basis_points: number(&var, "SPACES_EDITION_VAT_BASIS_POINTS")?
+                .map(u32::try_from)
+                .transpose()
+                .context("SPACES_EDITION_VAT_BASIS_POINTS is too large")?
+                .unwrap_or(2000),
+            edition_vat_exempt_mention: var("SPACES_EDITION_VAT_EXEMPT_MENTION")
+                .filter(|m| !m.trim().is_empty()),
         };
+        if config.edition_vat_basis_points > 10_000 {
+            bail!("SPACES_EDITION_VAT_BASIS_POINTS must be at most 10000 (100 %)");
+        }
         if config.max_connections == 0
             || config.header_read_timeout.is_zero()
             || config.request_timeout.is_zero()

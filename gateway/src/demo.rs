@@ -137,7 +137,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         }
     }
     let editions = curriculum(&tx, &admin, &courses, &companies).await?;
-    let gate = &*state.deps.admission;
+    // The demo seeds its enrolments outside billing (no subscription is sold in it yet).
+    let gate = &spaces_tenants::enrolments::NoGate;
     enrol_learners(&tx, &admin, gate, &editions, &learners, &url).await?;
     tx.commit().await?;
     Ok(Some(format!(
@@ -359,6 +360,7 @@ async fn curriculum(
                 price: None,
                 included_in_subscription: Some(true),
                 min_score: None,
+                billing: Default::default(),
             },
         )
         .await?;

@@ -14,6 +14,7 @@ mod m0004_session_version;
 mod m0005_billing_accounts;
 mod m0006_invoices;
 mod m0007_ledger;
+mod m0008_subscriptions;
 mod m0009_jobs;
 mod m0010_idempotency;
 mod m0011_webhook_events;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_billing_accounts::Migration),
             Box::new(m0006_invoices::Migration),
             Box::new(m0007_ledger::Migration),
+            Box::new(m0008_subscriptions::Migration),
             Box::new(m0009_jobs::Migration),
             Box::new(m0010_idempotency::Migration),
             Box::new(m0011_webhook_events::Migration),

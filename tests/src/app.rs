@@ -251,6 +251,7 @@ pub fn ok(v: &Value) -> &Value {
 /// Tenant-owned tables, as the migrations create them (the RLS catalog test checks the list).
 pub const TENANT_TABLES: &[&str] = &[
     "billing_accounts",
+    "charges",
     "edition_modules",
     "edition_organisations",
     "editions",
@@ -273,6 +274,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "people",
     "refresh_tokens",
     "role_grants",
+    "subscriptions",
     "tenant_domains",
 ];
 

@@ -301,7 +301,7 @@ pub async fn open_edition(
             Some(&c.slug),
             Some(&c.admin_token),
             "mutation($i: CreateEditionInput!) { createEdition(input: $i) { id } }",
-            json!({ "i": { "courseId": course, "enrolmentMode": mode, "visibility": visibility, "visibleTo": visible_to, "capacity": capacity, "includedInSubscription": true } }),
+            json!({ "i": { "courseId": course, "enrolmentMode": mode, "visibility": visibility, "visibleTo": visible_to, "capacity": capacity, "price": { "amountMinor": 0, "currency": "EUR" } } }),
         )
         .await;
     let id = ok(&v)["createEdition"]["id"].as_str().unwrap().to_owned();

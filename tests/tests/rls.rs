@@ -331,4 +331,14 @@ async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
            VALUES ('{t}', gen_random_uuid(), 'person:a', 'k', 'f', 200, 'application/json', '{{}}', now());"
     ))
     .await;
+    // Seats: a plan (platform), A's subscription on it, a charge of A's enrolment.
+    app.owner_sql(&format!(
+        "INSERT INTO plans (id, name, seats, term, price_minor, currency, vat_basis_points, created_at) \
+           VALUES ('00000000-0000-7000-8000-0000000000c1', 'Probe plan', 5, 'annual', 100000, 'EUR', 2000, now()) ON CONFLICT DO NOTHING; \
+         INSERT INTO subscriptions (tenant_id, id, plan_id, billing_account_id, plan_name, term, plan_seats, price_minor, currency, vat_basis_points, seats, renewal_seats, starts_on, ends_on, status, cancel_at_term_end, created_at, updated_at) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000c1', '00000000-0000-7000-8000-0000000000b1', 'Probe plan', 'annual', 5, 100000, 'EUR', 2000, 5, 5, current_date, current_date + 365, 'active', false, now(), now()); \
+         INSERT INTO charges (tenant_id, id, enrolment_id, edition_id, billing_account_id, description, amount_minor, currency, vat_basis_points, status, withdrawal_until, created_at, updated_at) \
+           VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000004', '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000b1', 'Probe', 4500, 'EUR', 2000, 'pending', now(), now(), now());"
+    ))
+    .await;
 }

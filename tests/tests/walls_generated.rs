@@ -37,12 +37,13 @@ enum Kind {
     BillingAccount,
     Invoice,
     InvoiceLine,
+    Plan,
 }
 
 impl Kind {
     /// Catalogue rows belong to no tenant: a valid one is given, never probed.
     fn platform(self) -> bool {
-        matches!(self, Kind::Course | Kind::Provider)
+        matches!(self, Kind::Course | Kind::Provider | Kind::Plan)
     }
 }
 
@@ -64,6 +65,9 @@ const ID_KINDS: &[(&str, Kind)] = &[
     ("billingAccountId", Kind::BillingAccount),
     ("invoiceId", Kind::Invoice),
     ("lineIds", Kind::InvoiceLine),
+    ("spaceId", Kind::Tenant),
+    ("planId", Kind::Plan),
+    ("retirePlan.id", Kind::Plan),
 ];
 
 /// The rows an operation's `id` names, by the type it returns.

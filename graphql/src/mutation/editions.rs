@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use spaces_billing::{Currency, MoneyError};
-use spaces_tenants::editions::{self, EditionPatch, ModuleInput, NewEdition};
+use spaces_tenants::editions::{self, BillingPatch, EditionPatch, ModuleInput, NewEdition};
 use spaces_tenants::pathways::{self, NewPathway, PathwayPatch};
 use spaces_tenants::{CourseId, EditionId, OrganisationId, PathwayId};
 
@@ -41,6 +41,15 @@ pub struct CreateEditionInput {
     pub included_in_subscription: Option<bool>,
     /// Completion also needs at least this score, 0 to 100.
     pub min_score: Option<i32>,
+    /// Priced editions: days after enrolment in which a withdrawal cancels the charge (14 when
+    /// left out).
+    pub withdrawal_days: Option<i32>,
+    /// Priced editions: invoice each enrolment at once rather than in the monthly run (false
+    /// when left out).
+    pub invoice_immediately: Option<bool>,
+    /// Priced editions: the VAT rate of the charges in basis points (2000 = 20 %); left out,
+    /// the platform's default applies.
+    pub vat_basis_points: Option<i32>,
 }
 
 /// Fields left out stay as they are; `null` clears a nullable field.
@@ -60,6 +69,10 @@ pub struct UpdateEditionInput {
     pub price: Option<MoneyInput>,
     pub included_in_subscription: Option<bool>,
     pub min_score: MaybeUndefined<i32>,
+    pub withdrawal_days: Option<i32>,
+    pub invoice_immediately: Option<bool>,
+    /// `null`: back to the platform's default VAT.
+    pub vat_basis_points: MaybeUndefined<i32>,
 }
 
 #[derive(InputObject)]
@@ -159,6 +172,11 @@ impl EditionMutation {
             price: input.price.map(money).transpose()?,
             included_in_subscription: input.included_in_subscription,
             min_score: input.min_score,
+            billing: BillingPatch {
+                withdrawal_days: input.withdrawal_days,
+                invoice_immediately: input.invoice_immediately,
+                vat_basis_points: input.vat_basis_points.map(Some),
+            },
         };
         scope
             .atomic(async |tx| {
@@ -196,6 +214,11 @@ impl EditionMutation {
             price: input.price.map(money).transpose()?,
             included_in_subscription: input.included_in_subscription,
             min_score: input.min_score.into(),
+            billing: BillingPatch {
+                withdrawal_days: input.withdrawal_days,
+                invoice_immediately: input.invoice_immediately,
+                vat_basis_points: input.vat_basis_points.into(),
+            },
         };
         scope
             .atomic(async |tx| {

@@ -187,7 +187,7 @@ impl EnrolmentMutation {
         let id: EnrolmentId = parse_id("id", &id)?;
         scope
             .atomic(async |tx| {
-                let e = enrolments::withdraw(tx, who, id).await?;
+                let e = enrolments::withdraw(tx, who, &*scope.deps.admission, id).await?;
                 one(tx, e).await
             })
             .await

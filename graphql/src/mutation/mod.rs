@@ -2,13 +2,15 @@ mod accounts;
 mod auth;
 mod billing_accounts;
 mod catalogue;
-mod editions;
+pub(crate) mod editions;
 mod enrolments;
 mod invoices;
 mod organisations;
 mod payments;
 mod people;
+mod plans;
 mod platform;
+pub(crate) mod subscriptions;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Mutation(
@@ -23,4 +25,6 @@ pub struct Mutation(
     billing_accounts::BillingAccountMutation,
     invoices::InvoiceMutation,
     payments::PaymentMutation,
+    plans::PlansMutation,
+    subscriptions::SubscriptionsMutation,
 );

@@ -7,8 +7,10 @@ mod ledger;
 mod organisations;
 mod payments;
 mod people;
+mod plans;
 mod platform;
 mod space;
+mod subscriptions;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Query(
@@ -23,4 +25,6 @@ pub struct Query(
     billing_accounts::BillingAccountQuery,
     invoices::InvoiceQuery,
     payments::PaymentQuery,
+    plans::PlansQuery,
+    subscriptions::SubscriptionsQuery,
 );

@@ -190,15 +190,28 @@ impl EditionGql {
             .map(|o| ID(o.to_string()))
             .collect())
     }
+    /// Priced editions: days after enrolment in which a withdrawal cancels the charge.
+    async fn withdrawal_days(&self) -> i32 {
+        self.edition.billing.withdrawal_days
+    }
+
+    /// Priced editions: each enrolment is invoiced at once, not in the monthly run.
+    async fn invoice_immediately(&self) -> bool {
+        self.edition.billing.invoice_immediately
+    }
+
+    /// Priced editions: the VAT rate of its charges in basis points; null: the platform's
+    /// default.
+    async fn vat_basis_points(&self) -> Option<i32> {
+        self.edition.billing.vat_basis_points
+    }
+
     /// The price per seat; null when the edition is included in the subscription.
     async fn price(&self) -> Option<MoneyGql> {
         match &self.edition.price {
-            Price::PerSeat {
-                amount_minor,
-                currency,
-            } => Some(MoneyGql {
-                amount_minor: *amount_minor,
-                currency: currency.clone(),
+            Price::PerSeat(m) => Some(MoneyGql {
+                amount_minor: m.amount_minor(),
+                currency: m.currency().code().to_owned(),
             }),
             Price::IncludedInSubscription => None,
         }

@@ -13,6 +13,7 @@ pub mod payment;
 pub mod person;
 pub mod session;
 pub mod space;
+pub mod subscription;
 
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, Edge, EmptyFields};

@@ -21,6 +21,8 @@ pub struct NewEdition {
     /// ... or `Some(true)`: exactly one of the two.
     pub included_in_subscription: Option<bool>,
     pub min_score: Option<i32>,
+    /// Billing of a priced edition; defaults when not given.
+    pub billing: BillingPatch,
 }
 
 /// A partial update: `None` leaves a field alone, `Some(None)` clears a nullable one.
@@ -39,6 +41,43 @@ pub struct EditionPatch {
     pub price: Option<(i64, String)>,
     pub included_in_subscription: Option<bool>,
     pub min_score: Option<Option<i32>>,
+    pub billing: BillingPatch,
+}
+
+/// The billing fields of an edition as typed: `None` leaves one alone (or takes its default).
+#[derive(Default)]
+pub struct BillingPatch {
+    pub withdrawal_days: Option<i32>,
+    pub invoice_immediately: Option<bool>,
+    /// `Some(None)`: back to the platform's default VAT.
+    pub vat_basis_points: Option<Option<i32>>,
+}
+
+impl BillingPatch {
+    pub(super) fn apply(self, to: &mut EditionBilling) -> Result<()> {
+        if let Some(d) = self.withdrawal_days {
+            if !(0..=365).contains(&d) {
+                return Err(Error::invalid(
+                    "withdrawalDays",
+                    "must be between 0 and 365",
+                ));
+            }
+            to.withdrawal_days = d;
+        }
+        if let Some(i) = self.invoice_immediately {
+            to.invoice_immediately = i;
+        }
+        if let Some(v) = self.vat_basis_points {
+            if v.is_some_and(|bp| !(0..=10_000).contains(&bp)) {
+                return Err(Error::invalid(
+                    "vatBasisPoints",
+                    "must be between 0 and 10000 (100 %)",
+                ));
+            }
+            to.vat_basis_points = v;
+        }
+        Ok(())
+    }
 }
 
 /// Everything about an edition that a create or an update sets, checked as a whole.
@@ -53,6 +92,7 @@ pub(super) struct Fields {
     pub(super) enrolment_mode: EnrolmentMode,
     pub(super) price: Price,
     pub(super) min_score: Option<i32>,
+    pub(super) billing: EditionBilling,
 }
 
 impl Fields {
@@ -76,10 +116,11 @@ impl Fields {
 
     pub(super) fn active_model(&self) -> edition::ActiveModel {
         let (price_minor, price_currency, included) = match &self.price {
-            Price::PerSeat {
-                amount_minor,
-                currency,
-            } => (Some(*amount_minor), Some(currency.clone()), false),
+            Price::PerSeat(m) => (
+                Some(m.amount_minor()),
+                Some(m.currency().code().to_owned()),
+                false,
+            ),
             Price::IncludedInSubscription => (None, None, true),
         };
         edition::ActiveModel {
@@ -95,6 +136,9 @@ impl Fields {
             price_currency: Set(price_currency),
             included_in_subscription: Set(included),
             min_score: Set(self.min_score),
+            withdrawal_days: Set(self.billing.withdrawal_days),
+            invoice_immediately: Set(self.billing.invoice_immediately),
+            vat_basis_points: Set(self.billing.vat_basis_points),
             ..Default::default()
         }
     }
@@ -158,10 +202,10 @@ pub(super) fn price(
             if amount_minor < 0 {
                 return Err(Error::invalid("price.amountMinor", "must not be negative"));
             }
-            Ok(Some(Price::PerSeat {
-                amount_minor,
-                currency: parse_currency("price.currency", &currency)?,
-            }))
+            let code = parse_currency("price.currency", &currency)?;
+            let currency = Currency::parse("price.currency", &code)
+                .map_err(|_| Error::invalid("price.currency", "is not a currency we bill in"))?;
+            Ok(Some(Price::PerSeat(Money::new(amount_minor, currency))))
         }
         (None, Some(true)) => Ok(Some(Price::IncludedInSubscription)),
         (None, Some(false)) => Err(Error::invalid(

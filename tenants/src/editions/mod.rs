@@ -9,7 +9,7 @@ mod modules;
 mod reads;
 
 use input::*;
-pub use input::{EditionPatch, NewEdition, parse_currency};
+pub use input::{BillingPatch, EditionPatch, NewEdition, parse_currency};
 pub use modules::{
     MAX_MODULE_MINUTES, MAX_MODULES, ModuleInput, ProgressImpact, check_module_change,
     parse_activity_iri, progress_impact,
@@ -25,6 +25,7 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
+use spaces_money::{Currency, Money};
 
 use crate::catalogue::{self, Course, CourseStatus};
 use crate::kernel::page::{Page, PageRequest, fetch};
@@ -147,14 +148,32 @@ impl Visibility {
     }
 }
 
-/// The price of one seat, stored now and charged when billing lands.
+/// How a priced edition is billed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EditionBilling {
+    /// Days after enrolment during which a withdrawal cancels the charge.
+    pub withdrawal_days: i32,
+    /// Invoice each enrolment at once instead of in the monthly run.
+    pub invoice_immediately: bool,
+    /// The VAT rate of its charges; `None`: the platform's default (see README).
+    pub vat_basis_points: Option<i32>,
+}
+
+impl Default for EditionBilling {
+    fn default() -> Self {
+        Self {
+            withdrawal_days: 14,
+            invoice_immediately: false,
+            vat_basis_points: None,
+        }
+    }
+}
+
+/// The price of one seat, charged on enrolment by billing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Price {
-    /// Minor units of an ISO 4217 currency; 0 is a free edition.
-    PerSeat {
-        amount_minor: i64,
-        currency: String,
-    },
+    /// Per enrolment, VAT excluded; 0 is a free edition.
+    PerSeat(Money),
     IncludedInSubscription,
 }
 
@@ -198,6 +217,7 @@ pub struct Edition {
     pub enrolment_mode: EnrolmentMode,
     pub visibility: Visibility,
     pub price: Price,
+    pub billing: EditionBilling,
     /// The completion rule: every required module completed and, when set, a score of at least this.
     pub min_score: Option<i32>,
     pub status: EditionStatus,
@@ -239,10 +259,11 @@ impl Edition {
         };
         let price = match (m.included_in_subscription, m.price_minor, m.price_currency) {
             (true, _, _) => Price::IncludedInSubscription,
-            (false, Some(amount_minor), Some(currency)) => Price::PerSeat {
+            (false, Some(amount_minor), Some(currency)) => Price::PerSeat(Money::new(
                 amount_minor,
-                currency,
-            },
+                Currency::parse("price.currency", &currency)
+                    .map_err(|e| Error::Internal(format!("edition {}: {e}", m.id)))?,
+            )),
             _ => return Err(Error::Internal(format!("edition {} has no price", m.id))),
         };
         Ok(Self {
@@ -258,6 +279,11 @@ impl Edition {
             enrolment_mode: EnrolmentMode::from_db(&m.enrolment_mode)?,
             visibility,
             price,
+            billing: EditionBilling {
+                withdrawal_days: m.withdrawal_days,
+                invoice_immediately: m.invoice_immediately,
+                vat_basis_points: m.vat_basis_points,
+            },
             min_score: m.min_score,
             status: EditionStatus::from_db(&m.status)?,
             modules,
@@ -301,6 +327,11 @@ pub async fn create(tx: &TenantTx, who: &Principal, new: NewEdition) -> Result<E
             )
         })?,
         min_score: min_score(new.min_score)?,
+        billing: {
+            let mut b = EditionBilling::default();
+            new.billing.apply(&mut b)?;
+            b
+        },
     };
     fields.check()?;
     let vis = visibility(Some(new.visibility), new.visible_to)?
@@ -378,7 +409,9 @@ pub async fn update(
         enrolment_mode: e.enrolment_mode,
         price: e.price,
         min_score: e.min_score,
+        billing: e.billing,
     };
+    patch.billing.apply(&mut f.billing)?;
     if let Some(t) = patch.title {
         f.title = title(t)?;
     }

@@ -21,10 +21,7 @@ fn status_moves_forward_and_reopens() {
 fn price_is_exactly_one_of_two() {
     assert_eq!(
         price(Some((0, "EUR".into())), None).unwrap(),
-        Some(Price::PerSeat {
-            amount_minor: 0,
-            currency: "EUR".into()
-        })
+        Some(Price::PerSeat(Money::new(0, Currency::EUR)))
     );
     assert_eq!(
         price(None, Some(true)).unwrap(),
@@ -89,6 +86,7 @@ fn dates_and_window_are_ordered() {
         enrolment_mode: EnrolmentMode::AssignedOnly,
         price: Price::IncludedInSubscription,
         min_score: None,
+        billing: EditionBilling::default(),
     };
     assert!(f.check().is_ok(), "a one-day edition");
     f.ends_on = d("2026-02-28");

@@ -16,13 +16,14 @@
 //!    prices and vouchers. Its refusal refuses the whole batch.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::editions::{self, Edition, EditionStatus, EnrolmentMode};
 use crate::kernel::principal::Need;
 use crate::organisations::Organisation;
-use crate::{EditionId, Error, PersonId, Principal, Result, TenantTx};
+use crate::{EditionId, EnrolmentId, Error, OrganisationId, PersonId, Principal, Result, TenantTx};
 
 use super::EnrolmentStatus;
 
@@ -45,6 +46,9 @@ pub struct Batch<'a> {
     pub edition: &'a Edition,
     pub path: Path,
     pub people: &'a [PersonId],
+    /// Each person's organisation and its ancestors, root first (parallel to `people`): where
+    /// billing looks for the nearest billing account.
+    pub ancestries: &'a [Vec<OrganisationId>],
     /// A dry-run import: say whether it would pass, change nothing.
     pub dry_run: bool,
 }
@@ -58,6 +62,57 @@ pub struct Batch<'a> {
 #[async_trait::async_trait]
 pub trait AdmissionGate: Send + Sync {
     async fn admit(&self, tx: &TenantTx, batch: &Batch<'_>) -> Result<()>;
+
+    /// After the admitted batch's rows are placed (same transaction, never for a dry run or an
+    /// approval): what needs the enrolment ids, such as a priced edition's charges. An error
+    /// refuses the whole batch (the import then writes nothing).
+    async fn placed(&self, _tx: &TenantTx, _edition: &Edition, _placed: &[Placed]) -> Result<()> {
+        Ok(())
+    }
+
+    /// After an enrolment was withdrawn (same transaction): a charge inside the edition's
+    /// withdrawal period is dropped or credited.
+    async fn withdrawn(
+        &self,
+        _tx: &TenantTx,
+        _edition: &Edition,
+        _enrolment: EnrolmentId,
+        _enrolled_at: DateTime<Utc>,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// One enrolment a batch placed.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    pub person: PersonId,
+    pub enrolment: EnrolmentId,
+    /// The person's organisation and its ancestors, root first.
+    pub ancestry: Vec<OrganisationId>,
+}
+
+/// The people who hold a seat of the space's subscription: a `PENDING_APPROVAL` or `ACTIVE`
+/// enrolment in any edition included in the subscription, counted once however many, and not
+/// disabled. Billing counts them after locking the subscription row.
+pub async fn seat_holders(tx: &TenantTx) -> Result<HashSet<PersonId>> {
+    let rows = tx
+        .raw_all(
+            "SELECT DISTINCT e.person_id FROM enrolments e \
+             JOIN editions d ON d.tenant_id = e.tenant_id AND d.id = e.edition_id \
+             JOIN people p ON p.tenant_id = e.tenant_id AND p.id = e.person_id \
+             WHERE e.tenant_id = $1 AND d.included_in_subscription = $2 \
+             AND e.status IN ('pending_approval', 'active') AND p.status <> 'disabled'",
+            vec![tx.tenant_uuid().into(), true.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            r.try_get::<uuid::Uuid>("", "person_id")
+                .map(PersonId::from_uuid)
+                .map_err(Error::from)
+        })
+        .collect()
 }
 
 /// The gate while there is no billing: every batch that passes the rules gets in.
@@ -187,12 +242,12 @@ impl Locked {
             verdicts,
             batch_refusal: None,
         };
-        let people: Vec<PersonId> = candidates
+        let (people, ancestries): (Vec<PersonId>, Vec<Vec<OrganisationId>>) = candidates
             .iter()
             .zip(&admission.verdicts)
             .filter(|(_, v)| matches!(v, Verdict::Admit(_)))
-            .map(|(c, _)| c.person)
-            .collect();
+            .map(|(c, _)| (c.person, c.organisation.ancestry()))
+            .unzip();
         // An approved request already holds its place: it takes none more.
         let new_places = if path == Path::Approval {
             0
@@ -221,6 +276,7 @@ impl Locked {
                 edition: e,
                 path,
                 people: &people,
+                ancestries: &ancestries,
                 dry_run,
             };
             admission.batch_refusal = gate.admit(tx, &batch).await.err();

@@ -448,10 +448,16 @@ pub async fn import(
     let mut enrolment_rows = Vec::new();
     let mut event_rows = Vec::new();
     let mut reopen: Vec<EnrolmentId> = Vec::new();
+    let mut placed: Vec<admission::Placed> = Vec::new();
     for p in admitted {
         let person_id = match &p.existing {
             Some(Some((eid, _))) => {
                 reopen.push(*eid);
+                placed.push(admission::Placed {
+                    person: p.person,
+                    enrolment: *eid,
+                    ancestry: p.organisation.ancestry(),
+                });
                 continue;
             }
             Some(None) => p.person,
@@ -485,6 +491,11 @@ pub async fn import(
             }
         };
         let eid = EnrolmentId::new();
+        placed.push(admission::Placed {
+            person: person_id,
+            enrolment: eid,
+            ancestry: p.organisation.ancestry(),
+        });
         enrolment_rows.push(enrolment::ActiveModel {
             tenant_id: Set(tenant),
             id: Set(eid.uuid()),
@@ -517,6 +528,7 @@ pub async fn import(
     for eid in reopen {
         super::reopen(tx, eid, Source::Import, Some(actor)).await?;
     }
+    gate.placed(tx, &locked.edition, &placed).await?;
     report.applied = true;
     Ok(report)
 }
@@ -558,6 +570,19 @@ fn file_refusal(e: Error) -> Result<LineError> {
             column: None,
             code: Some(code),
             reason: reason.into_owned(),
+        }),
+        // Billing's refusals with figures (SEAT_LIMIT_REACHED): the figures join the reason.
+        Error::RefusedWith {
+            code,
+            reason,
+            figures,
+        } => Ok(LineError {
+            line: 0,
+            column: None,
+            code: Some(code),
+            reason: figures
+                .iter()
+                .fold(reason.into_owned(), |r, (k, v)| format!("{r}; {k}: {v}")),
         }),
         e => Err(e),
     }

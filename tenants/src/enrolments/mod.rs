@@ -22,7 +22,7 @@ use crate::{
     Role, TenantTx, organisations,
 };
 
-pub use admission::{AdmissionGate, NoGate};
+pub use admission::{AdmissionGate, NoGate, Placed, seat_holders};
 pub use joinable::joinable;
 pub use listing::{Progress, mine, of_edition, of_person, progress};
 
@@ -363,6 +363,8 @@ pub async fn enrol(
         Some(actor),
     )
     .await?;
+    gate.placed(tx, &locked.edition, &[placed_of(&enrolment, &org)])
+        .await?;
     Ok(Enrolled { enrolment, invited })
 }
 
@@ -404,7 +406,7 @@ pub async fn self_enrol(
         )
         .await?
         .single()?;
-    place(
+    let enrolment = place(
         tx,
         existing,
         edition,
@@ -414,7 +416,21 @@ pub async fn self_enrol(
         None,
         Some(me),
     )
-    .await
+    .await?;
+    // A request is charged when it is approved.
+    if status == EnrolmentStatus::Active {
+        gate.placed(tx, &locked.edition, &[placed_of(&enrolment, &org)])
+            .await?;
+    }
+    Ok(enrolment)
+}
+
+fn placed_of(e: &Enrolment, org: &organisations::Organisation) -> admission::Placed {
+    admission::Placed {
+        person: e.person,
+        enrolment: e.id,
+        ancestry: org.ancestry(),
+    }
 }
 
 /// An enrolment the caller may see (their own, or of someone in a subtree they read), with the
@@ -509,11 +525,19 @@ pub async fn decide(
         )
         .await?
         .single()?;
-    set_status(tx, m, EnrolmentStatus::Active, "approved", actor).await
+    let enrolment = set_status(tx, m, EnrolmentStatus::Active, "approved", actor).await?;
+    gate.placed(tx, &locked.edition, &[placed_of(&enrolment, &org)])
+        .await?;
+    Ok(enrolment)
 }
 
 /// The learner or their HR withdraws; the enrolment and its history stay.
-pub async fn withdraw(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enrolment> {
+pub async fn withdraw(
+    tx: &TenantTx,
+    who: &Principal,
+    gate: &dyn AdmissionGate,
+    id: EnrolmentId,
+) -> Result<Enrolment> {
     let (m, org) = load_managed(tx, who, id).await?;
     let mine = who.person().is_some_and(|(_, p)| p.uuid() == m.person_id);
     if !mine && !who.may(Need::Manage, &org.path) {
@@ -523,14 +547,18 @@ pub async fn withdraw(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result
     }
     match EnrolmentStatus::from_db(&m.status) {
         EnrolmentStatus::Active | EnrolmentStatus::PendingApproval => {
-            set_status(
+            let edition = editions::load_locked(tx, EditionId::from_uuid(m.edition_id)).await?;
+            let enrolled_at = m.created_at;
+            let e = set_status(
                 tx,
                 m,
                 EnrolmentStatus::Withdrawn,
                 "withdrawn",
                 who.person().map(|(_, p)| p),
             )
-            .await
+            .await?;
+            gate.withdrawn(tx, &edition, e.id, enrolled_at).await?;
+            Ok(e)
         }
         _ => Err(Error::conflict(
             "id",

@@ -98,7 +98,7 @@ pub struct PlatformTx {
 }
 
 impl PlatformTx {
-    /// The transaction, for sibling crates' platform tables (billing's webhook events). Tenant
+    /// The transaction, for sibling crates' platform tables (billing's plans, webhook events). Tenant
     /// rows stay out of reach on PostgreSQL: no tenant is set here, so every RLS policy is false.
     pub fn platform_conn(&self) -> &DatabaseTransaction {
         &self.tx

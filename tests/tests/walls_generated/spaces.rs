@@ -107,6 +107,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         .await;
     assert_eq!(ok(&v)["selfEnrol"]["status"], "PENDING_APPROVAL");
     let pending = v["data"]["selfEnrol"]["id"].as_str().unwrap().to_owned();
+    let root_account = crate::charges::rows_of_a(app, op, &a, &courses[1], &learner).await;
     let session = fixtures::sign_in(app, &a.slug, &a.admin_email, fixtures::PASSWORD).await;
     let admin = ok(&session)["signIn"]["person"]["id"]
         .as_str()
@@ -154,7 +155,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         .await;
     ok(&v);
     let ids = BTreeMap::from([
-        (Kind::BillingAccount, vec![account]),
+        (Kind::BillingAccount, vec![root_account, account]),
         (Kind::Invoice, vec![invoice]),
         (Kind::InvoiceLine, lines),
         (
@@ -231,6 +232,11 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
         (Kind::Tenant, b.id.clone()),
         (Kind::Course, courses[0].clone()),
         (Kind::Provider, provider.to_owned()),
+        (Kind::Plan, crate::seats::plan(app, op, 1, 0).await),
+        (
+            Kind::BillingAccount,
+            crate::seats::billing_account(app, &b.id, &b.root_id).await,
+        ),
     ]);
     SpaceB {
         campus: b,

@@ -1,0 +1,150 @@
+//! Billing's side of admission (`spaces_tenants::enrolments::AdmissionGate`), in the admitting
+//! transaction:
+//!
+//! - an edition included in the subscription needs a live subscription (`SUBSCRIPTION_REQUIRED`),
+//!   not past due (`SUBSCRIPTION_PAST_DUE`), with a seat for every person of the batch who does
+//!   not hold one yet (`SEAT_LIMIT_REACHED` with `seats` and `used`). The subscription row is
+//!   locked before seats are counted, so admissions into different editions take turns;
+//! - a priced edition needs a billing account up each person's tree
+//!   (`BILLING_ACCOUNT_REQUIRED`), checked before anything is written, and charges each placed
+//!   enrolment;
+//! - a withdrawal inside the edition's period drops or credits the charge.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use spaces_tenants::editions::{Edition, Price};
+use spaces_tenants::enrolments::admission::{AdmissionGate, Batch, Path, Placed};
+use spaces_tenants::enrolments::seat_holders;
+use spaces_tenants::{Clock, EnrolmentId, Error, Result, TenantTx};
+
+use crate::invoices::Vat;
+use crate::subscriptions::{self, Status};
+use crate::{charges, subscriptions::entity::subscription};
+
+pub struct BillingGate {
+    clock: Clock,
+    /// The VAT of a priced edition that sets no rate of its own.
+    default_vat: Vat,
+}
+
+impl BillingGate {
+    pub fn new(clock: Clock, default_vat: Vat) -> Self {
+        Self { clock, default_vat }
+    }
+
+    fn vat_of(&self, edition: &Edition) -> Vat {
+        match edition.billing.vat_basis_points {
+            Some(bp) => Vat::Rate {
+                basis_points: u32::try_from(bp).unwrap_or(0),
+            },
+            None => self.default_vat.clone(),
+        }
+    }
+}
+
+fn subscription_required() -> Error {
+    Error::refused(
+        "SUBSCRIPTION_REQUIRED",
+        "this edition is included in the subscription and this space has no live subscription",
+    )
+}
+
+/// Whether a subscription row gives seats today.
+fn live_on(m: &subscription::Model, now: DateTime<Utc>) -> bool {
+    let today = now.date_naive();
+    // A term not begun yet gives nothing; a term ended with a cancellation that the renewal job
+    // has not closed yet gives nothing either (an ended term awaiting its renewal still does).
+    today >= m.starts_on && !(m.cancel_at_term_end && today >= m.ends_on)
+}
+
+/// The seat check, under the subscription row's lock.
+pub async fn check_seats(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    people: &[spaces_tenants::PersonId],
+) -> Result<()> {
+    let m = subscriptions::live_model(tx, true)
+        .await?
+        .filter(|m| live_on(m, now))
+        .ok_or_else(subscription_required)?;
+    if m.status == Status::PastDue.as_str() && subscriptions::still_past_due(tx, now, &m).await? {
+        return Err(Error::refused(
+            "SUBSCRIPTION_PAST_DUE",
+            "this space's subscription has an unpaid renewal invoice; pay it to enrol again",
+        ));
+    }
+    let holders = seat_holders(tx).await?;
+    let used = holders.len() as i64;
+    let new: HashSet<_> = people.iter().filter(|p| !holders.contains(p)).collect();
+    let seats = i64::from(m.seats);
+    if used + new.len() as i64 > seats {
+        let left = (seats - used).max(0);
+        return Err(Error::RefusedWith {
+            code: "SEAT_LIMIT_REACHED",
+            reason: if new.len() == 1 || left == 0 {
+                format!("all {seats} seats of the subscription are taken").into()
+            } else {
+                format!(
+                    "{left} seats of the subscription are left and this would take {}",
+                    new.len()
+                )
+                .into()
+            },
+            figures: vec![("seats", seats), ("used", used)],
+        });
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl AdmissionGate for BillingGate {
+    async fn admit(&self, tx: &TenantTx, batch: &Batch<'_>) -> Result<()> {
+        let now = self.clock.now();
+        // An approved request already holds its seat (pending requests count).
+        if batch.edition.price == Price::IncludedInSubscription && batch.path != Path::Approval {
+            check_seats(tx, now, batch.people).await?;
+        }
+        if charges::price_of(batch.edition)?.is_some() {
+            let accounts = charges::accounts_on(tx, batch.ancestries).await?;
+            if batch
+                .ancestries
+                .iter()
+                .any(|a| charges::nearest(&accounts, a).is_none())
+            {
+                return Err(charges::billing_account_required());
+            }
+        }
+        Ok(())
+    }
+
+    async fn placed(&self, tx: &TenantTx, edition: &Edition, placed: &[Placed]) -> Result<()> {
+        match charges::price_of(edition)? {
+            Some(price) if !placed.is_empty() => {
+                charges::create(
+                    tx,
+                    self.clock.now(),
+                    edition,
+                    price,
+                    &self.vat_of(edition),
+                    placed,
+                )
+                .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn withdrawn(
+        &self,
+        tx: &TenantTx,
+        edition: &Edition,
+        enrolment: EnrolmentId,
+        _enrolled_at: DateTime<Utc>,
+    ) -> Result<()> {
+        if charges::price_of(edition)?.is_none() {
+            return Ok(());
+        }
+        charges::withdrawn(tx, self.clock.now(), enrolment).await
+    }
+}

@@ -1,0 +1,48 @@
+//! Billing's scheduled work, run by the jobs worker in each job's space: renewals, the overdue
+//! check of renewal invoices, the monthly invoice run of priced-edition charges.
+
+use chrono::{DateTime, Utc};
+use spaces_tenants::jobs::{Job, JobHandler};
+use spaces_tenants::{Error, Result, TenantTx};
+
+use crate::{InvoiceId, SubscriptionId, charges, subscriptions};
+
+pub struct BillingJobs;
+
+fn id_in<T: std::str::FromStr>(job: &Job, key: &str) -> Result<T> {
+    job.payload
+        .get(key)
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::Internal(format!("job {} without a valid {key}", job.kind)))
+}
+
+#[async_trait::async_trait]
+impl JobHandler for BillingJobs {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[
+            subscriptions::RENEW,
+            subscriptions::OVERDUE,
+            charges::INVOICE_RUN,
+        ]
+    }
+
+    async fn run(&self, tx: &TenantTx, now: DateTime<Utc>, job: &Job) -> Result<()> {
+        match job.kind.as_str() {
+            subscriptions::RENEW => {
+                subscriptions::renew(tx, now, id_in::<SubscriptionId>(job, "subscription")?).await
+            }
+            subscriptions::OVERDUE => {
+                subscriptions::check_overdue(
+                    tx,
+                    now,
+                    id_in::<SubscriptionId>(job, "subscription")?,
+                    id_in::<InvoiceId>(job, "invoice")?,
+                )
+                .await
+            }
+            charges::INVOICE_RUN => charges::invoice_due_charges(tx, now).await.map(|_| ()),
+            other => Err(Error::Internal(format!("billing runs no job {other}"))),
+        }
+    }
+}
