@@ -34,6 +34,7 @@ enum Kind {
     Tenant,
     Course,
     Provider,
+    BillingAccount,
 }
 
 impl Kind {
@@ -57,6 +58,7 @@ const ID_KINDS: &[(&str, Kind)] = &[
     ("grantId", Kind::RoleGrant),
     ("courseId", Kind::Course),
     ("providerId", Kind::Provider),
+    ("billingAccountId", Kind::BillingAccount),
 ];
 
 /// The rows an operation's `id` names, by the type it returns.

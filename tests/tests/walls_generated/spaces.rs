@@ -117,6 +117,9 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         .unwrap()
         .to_owned();
     let invitation_token = fixtures::invitation_token(app, &a.slug, &invited_email).await;
+    // Billing: an account (written below the application) and a ledger posting to it.
+    let billing = crate::ledger::billing_account(app, &a.id, &company).await;
+    crate::ledger::post(app, &a.id, crate::ledger::invoice(&billing, 10_000, 2_000)).await;
     let people = [admin, hr, manager, learner, invited];
     let mut grants = Vec::new();
     for p in &people {
@@ -133,6 +136,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         (Kind::Enrolment, vec![assigned, pending]),
         (Kind::RoleGrant, grants),
         (Kind::Tenant, vec![a.id.clone()]),
+        (Kind::BillingAccount, vec![billing]),
     ]);
     SpaceA {
         admin_email: a.admin_email.clone(),
@@ -177,6 +181,7 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
     let pathway = fixtures::pathway(app, &b, "B pathway", &[&edition]).await;
     let enrolment = fixtures::enrol(app, &b, &b.admin_token, &edition, &learner).await;
     let grant = fixtures::grants_of(app, &b, &learner).await.remove(0);
+    let billing = crate::ledger::billing_account(app, &b.id, &company).await;
     let rows = BTreeMap::from([
         (Kind::Organisation, company),
         (Kind::Person, learner),
@@ -187,6 +192,7 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
         (Kind::Tenant, b.id.clone()),
         (Kind::Course, courses[0].clone()),
         (Kind::Provider, provider.to_owned()),
+        (Kind::BillingAccount, billing),
     ]);
     SpaceB {
         campus: b,
