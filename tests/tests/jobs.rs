@@ -282,3 +282,64 @@ async fn the_worker_runs_a_due_job_when_the_clock_moves_on_sqlite() {
     );
     app.stop().await;
 }
+
+/// Panics instead of answering.
+struct Panicker;
+
+#[async_trait::async_trait]
+impl JobHandler for Panicker {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["test.panic"]
+    }
+
+    async fn run(&self, _: &TenantTx, _: DateTime<Utc>, _: &Job) -> spaces_tenants::Result<()> {
+        panic!("a handler bug");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_handler_fails_its_job_and_the_others_still_run_on_sqlite() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let app = TestApp::start(Backend::Sqlite).await;
+    let op = fixtures::operator(&app).await;
+    let a = fixtures::campus(&app, &op).await;
+    let (db, clock) = (&app.state.deps.db, &app.state.deps.clock);
+    let tx = TenantTx::begin(db, tenant(&a)).await.unwrap();
+    jobs::enqueue(&tx, "test.panic", clock.now(), json!({}), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    enqueue(&app, tenant(&a), clock.now(), 0..1, None).await;
+
+    let recorder = Arc::new(Recorder::default());
+    let handlers = Handlers::new(vec![Arc::new(Panicker), recorder.clone()]);
+    let r = jobs::run_due(db, clock, &handlers).await.unwrap();
+    assert_eq!((r.done, r.failed), (1, 1));
+    assert_eq!(recorder.runs.lock().unwrap().len(), 1);
+
+    let conn = crate::ledger::below(&app).await;
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT attempt, last_error FROM jobs WHERE kind = 'test.panic'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 1);
+    let error: String = row.try_get_by_index(1).unwrap();
+    assert!(error.contains("panicked"), "{error}");
+    conn.close().await.unwrap();
+    // The space still works (the panicked transaction was rolled back).
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "{ viewer { email } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["data"]["viewer"]["email"], a.admin_email);
+    app.stop().await;
+}
