@@ -7,6 +7,7 @@ use std::sync::Arc;
 use spaces_tenants::jobs;
 
 use crate::app::AppState;
+use crate::metrics::JobLabels;
 
 /// The worker loop; none when the interval is 0.
 pub fn spawn_jobs_worker(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> {
@@ -21,6 +22,15 @@ pub fn spawn_jobs_worker(state: Arc<AppState>) -> Option<tokio::task::JoinHandle
             tick.tick().await;
             match jobs::run_due(&state.deps.db, &state.deps.clock, &state.jobs).await {
                 Ok(ran) if ran != jobs::Ran::default() => {
+                    let count = |outcome, n: usize| {
+                        state
+                            .metrics
+                            .jobs
+                            .get_or_create(&JobLabels { outcome })
+                            .inc_by(n as u64);
+                    };
+                    count("done", ran.done);
+                    count("failed", ran.failed);
                     tracing::info!(done = ran.done, failed = ran.failed, "scheduled jobs ran");
                 }
                 Ok(_) => {}

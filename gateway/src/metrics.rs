@@ -1,4 +1,4 @@
-//! Prometheus metrics: requests by GraphQL operation and outcome, latency, pool use.
+//! Prometheus metrics: requests by GraphQL operation and outcome, latency, pool use, jobs run.
 
 use std::sync::Mutex;
 
@@ -36,6 +36,13 @@ pub struct Metrics {
     pub limiter_fallbacks: Counter,
     /// 1 while sign-in limits are counted per instance (Redis away), else 0.
     pub limiter_degraded: Gauge,
+    /// Scheduled jobs run by this gateway, by outcome (`done`, `failed`).
+    pub jobs: Family<JobLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub outcome: &'static str,
 }
 
 fn latency_histogram() -> Histogram {
@@ -79,7 +86,14 @@ impl Default for Metrics {
             "1 while sign-in limits are counted per instance because Redis is away",
             limiter_degraded.clone(),
         );
+        let jobs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "jobs",
+            "Scheduled jobs run by this gateway, by outcome (failed ones are retried)",
+            jobs.clone(),
+        );
         Self {
+            jobs,
             limiter_fallbacks,
             limiter_degraded,
             registry: Mutex::new(registry),

@@ -435,3 +435,58 @@ async fn the_server_role_cannot_rewrite_or_unbalance_the_ledger_on_postgres() {
     server.close().await.unwrap();
     app.stop().await;
 }
+
+/// Postings from many requests at once each balance on their own: the deferred check sees
+/// only its own transaction's entries, and every posting lands.
+#[tokio::test]
+async fn concurrent_postings_all_land_and_the_ledger_balances_on_postgres() {
+    let app = TestApp::start(Backend::Postgres).await;
+    let op = fixtures::operator(&app).await;
+    let a = fixtures::campus(&app, &op).await;
+    let (c1, c2) = (
+        fixtures::company(&app, &a, "Durand").await,
+        fixtures::company(&app, &a, "Leroy").await,
+    );
+    let buyers = [
+        billing_account(&app, &a.id, &c1).await,
+        billing_account(&app, &a.id, &c2).await,
+    ];
+    // Each posting in its own transaction, all at once.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..40i64 {
+        let (db, clock) = (app.state.deps.db.clone(), app.state.deps.clock.clone());
+        let (tenant, posting) = (
+            TenantId::from_uuid(a.id.parse().unwrap()),
+            invoice(&buyers[(i % 2) as usize], 1_000 + i, 200),
+        );
+        set.spawn(async move {
+            let tx = TenantTx::begin(&db, tenant).await.unwrap();
+            ledger::post(&tx, clock.now(), posting).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+
+    let seen = balances_of(&balances(&app, &a, &a.admin_token).await);
+    let even: i64 = (0..40).step_by(2).map(|i| 1_200 + i).sum();
+    let odd: i64 = (1..40).step_by(2).map(|i| 1_200 + i).sum();
+    let mut receivables: Vec<(String, i64)> = seen
+        .iter()
+        .filter(|b| b.0 == "RECEIVABLE")
+        .map(|b| (b.1.clone().unwrap(), b.2))
+        .collect();
+    receivables.sort();
+    let mut want = vec![(buyers[0].clone(), even), (buyers[1].clone(), odd)];
+    want.sort();
+    assert_eq!(receivables, want);
+    assert!(seen.contains(&("VAT_PAYABLE".into(), None, -8_000)));
+    assert_eq!(seen.iter().map(|b| b.2).sum::<i64>(), 0);
+    assert_eq!(
+        app.owner_sql("SELECT count(*) FROM ledger_transactions")
+            .await,
+        "40"
+    );
+    app.stop().await;
+}

@@ -146,23 +146,37 @@ async fn run_one(db: &Db, clock: &Clock, handlers: &Handlers, row: entity::Model
         due_at: row.due_at,
         attempt: u32::try_from(row.attempt).unwrap_or(0),
     };
-    let outcome = async {
-        let tx = TenantTx::begin(db, TenantId::from_uuid(row.tenant_id)).await?;
-        match handler.run(&tx, clock.now(), &job).await {
-            Ok(()) => {
-                entity::Entity::delete_many()
-                    .filter(entity::Column::Id.eq(row.id))
-                    .exec(&tx.tx)
-                    .await?;
-                tx.commit().await
+    // In a task of its own, so a handler that panics fails its job (retried like an error)
+    // instead of ending the worker; its transaction is rolled back as it drops.
+    let task = {
+        let (db, clock, job, id, tenant) = (
+            db.clone(),
+            clock.clone(),
+            job.clone(),
+            row.id,
+            TenantId::from_uuid(row.tenant_id),
+        );
+        tokio::spawn(async move {
+            let tx = TenantTx::begin(&db, tenant).await?;
+            match handler.run(&tx, clock.now(), &job).await {
+                Ok(()) => {
+                    entity::Entity::delete_many()
+                        .filter(entity::Column::Id.eq(id))
+                        .exec(&tx.tx)
+                        .await?;
+                    tx.commit().await
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    Err(e)
+                }
             }
-            Err(e) => {
-                tx.rollback().await?;
-                Err(e)
-            }
-        }
-    }
-    .await;
+        })
+    };
+    let outcome = match task.await {
+        Ok(r) => r,
+        Err(e) => Err(Error::Internal(format!("the job's handler panicked: {e}"))),
+    };
     match outcome {
         Ok(()) => Ok(true),
         Err(e) => {

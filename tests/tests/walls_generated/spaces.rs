@@ -233,10 +233,6 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
         (Kind::Course, courses[0].clone()),
         (Kind::Provider, provider.to_owned()),
         (Kind::Plan, crate::seats::plan(app, op, 1, 0).await),
-        (
-            Kind::BillingAccount,
-            crate::seats::billing_account(app, &b.id, &b.root_id).await,
-        ),
     ]);
     SpaceB {
         campus: b,
