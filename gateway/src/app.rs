@@ -221,7 +221,9 @@ impl App {
                 metrics,
                 redis,
                 smtp,
-                jobs: Arc::new(spaces_tenants::jobs::Handlers::new(Vec::new())),
+                jobs: Arc::new(spaces_tenants::jobs::Handlers::new(vec![Arc::new(
+                    spaces_billing::jobs::BillingJobs,
+                )])),
                 payments,
             }),
         })

@@ -232,3 +232,60 @@ async fn subscription_journey_sqlite() {
 async fn subscription_journey_postgres() {
     journey(Backend::Postgres).await;
 }
+
+/// The schedule as the server runs it: selling the plan queues its renewal, and the server's
+/// own job runner (the handlers the gateway registers) opens the next term once the clock
+/// reaches the end of this one, then marks the unpaid renewal PAST_DUE thirty days after its
+/// due date.
+async fn the_job_runner_renews_and_marks_overdue(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let plan = seats::plan(&app, &op, 2, 100_000).await;
+    seats::sell(&app, &op, &c, &plan, None).await;
+    let first = current(&app, &c).await;
+    let run = || async {
+        spaces_tenants::jobs::run_due(&app.state.deps.db, &app.state.deps.clock, &app.state.jobs)
+            .await
+            .unwrap()
+    };
+    // Nothing is due yet: the term stands.
+    run().await;
+    assert_eq!(current(&app, &c).await.starts_on, first.starts_on);
+
+    let to_end = (first.ends_on.and_hms_opt(0, 0, 0).unwrap().and_utc()
+        - app.state.deps.clock.now())
+    .num_seconds()
+        + 60;
+    app.state
+        .deps
+        .clock
+        .advance(chrono::Duration::seconds(to_end));
+    run().await;
+    let renewed = current(&app, &c).await;
+    assert_eq!(renewed.starts_on, first.ends_on, "the next term opened");
+    assert!(renewed.renewal_invoice.is_some(), "and was invoiced");
+
+    app.state.deps.clock.advance(chrono::Duration::days(61));
+    run().await;
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            "query($s: ID) { subscription(spaceId: $s) { status } }",
+            json!({ "s": c.id }),
+        )
+        .await;
+    assert_eq!(ok(&v)["subscription"]["status"], "PAST_DUE", "{v}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_job_runner_renews_and_marks_overdue_on_sqlite() {
+    the_job_runner_renews_and_marks_overdue(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_job_runner_renews_and_marks_overdue_on_postgres() {
+    the_job_runner_renews_and_marks_overdue(Backend::Postgres).await;
+}
