@@ -205,12 +205,12 @@ async fn accounts(backend: Backend) {
 }
 
 #[tokio::test]
-async fn accounts_are_checked_unique_and_read_by_role_sqlite() {
+async fn accounts_are_checked_unique_and_read_by_role_on_sqlite() {
     accounts(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn accounts_are_checked_unique_and_read_by_role_postgres() {
+async fn accounts_are_checked_unique_and_read_by_role_on_postgres() {
     accounts(Backend::Postgres).await;
 }
 
@@ -267,11 +267,11 @@ async fn cross_tenant(backend: Backend) {
 }
 
 #[tokio::test]
-async fn another_space_finds_no_billing_account_sqlite() {
+async fn another_space_finds_no_billing_account_on_sqlite() {
     cross_tenant(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn another_space_finds_no_billing_account_postgres() {
+async fn another_space_finds_no_billing_account_on_postgres() {
     cross_tenant(Backend::Postgres).await;
 }

@@ -163,12 +163,12 @@ async fn pending_charges(backend: Backend) {
 }
 
 #[tokio::test]
-async fn pending_charges_sqlite() {
+async fn pending_charges_on_sqlite() {
     pending_charges(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn pending_charges_postgres() {
+async fn pending_charges_on_postgres() {
     pending_charges(Backend::Postgres).await;
 }
 
@@ -257,11 +257,11 @@ async fn invoiced_charges(backend: Backend) {
 }
 
 #[tokio::test]
-async fn invoiced_charges_sqlite() {
+async fn invoiced_charges_on_sqlite() {
     invoiced_charges(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn invoiced_charges_postgres() {
+async fn invoiced_charges_on_postgres() {
     invoiced_charges(Backend::Postgres).await;
 }

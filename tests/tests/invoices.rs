@@ -248,12 +248,12 @@ async fn journey(backend: Backend) {
 }
 
 #[tokio::test]
-async fn an_invoice_is_numbered_paid_in_parts_and_credited_sqlite() {
+async fn an_invoice_is_numbered_paid_in_parts_and_credited_on_sqlite() {
     journey(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn an_invoice_is_numbered_paid_in_parts_and_credited_postgres() {
+async fn an_invoice_is_numbered_paid_in_parts_and_credited_on_postgres() {
     journey(Backend::Postgres).await;
 }
 
@@ -380,19 +380,19 @@ async fn frozen(backend: Backend) {
 }
 
 #[tokio::test]
-async fn an_issued_invoice_is_frozen_by_the_database_sqlite() {
+async fn an_issued_invoice_is_frozen_by_the_database_on_sqlite() {
     frozen(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn an_issued_invoice_is_frozen_by_the_database_postgres() {
+async fn an_issued_invoice_is_frozen_by_the_database_on_postgres() {
     frozen(Backend::Postgres).await;
 }
 
 /// 1,000 issues at once in one space, every tenth rolled back on purpose: the numbers kept are
 /// 1..900, without gap or duplicate.
 #[tokio::test]
-async fn concurrent_issues_leave_no_gap_postgres() {
+async fn concurrent_issues_leave_no_gap_on_postgres() {
     use spaces_billing::invoices::{IssueInput, LineInput, Vat};
     use spaces_billing::{BillingAccountId, Currency, Money};
     use spaces_tenants::{TenantId, TenantTx};
@@ -559,11 +559,11 @@ async fn cross_tenant(backend: Backend) {
 }
 
 #[tokio::test]
-async fn another_space_finds_no_invoice_sqlite() {
+async fn another_space_finds_no_invoice_on_sqlite() {
     cross_tenant(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn another_space_finds_no_invoice_postgres() {
+async fn another_space_finds_no_invoice_on_postgres() {
     cross_tenant(Backend::Postgres).await;
 }

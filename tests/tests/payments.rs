@@ -129,11 +129,11 @@ async fn provider_payments(backend: Backend) {
 }
 
 #[tokio::test]
-async fn provider_payments_and_refunds_are_recorded_once_sqlite() {
+async fn provider_payments_and_refunds_are_recorded_once_on_sqlite() {
     provider_payments(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn provider_payments_and_refunds_are_recorded_once_postgres() {
+async fn provider_payments_and_refunds_are_recorded_once_on_postgres() {
     provider_payments(Backend::Postgres).await;
 }

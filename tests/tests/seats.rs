@@ -332,12 +332,12 @@ async fn seat_limits(backend: Backend) {
 }
 
 #[tokio::test]
-async fn seat_limits_sqlite() {
+async fn seat_limits_on_sqlite() {
     seat_limits(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn seat_limits_postgres() {
+async fn seat_limits_on_postgres() {
     seat_limits(Backend::Postgres).await;
 }
 
@@ -441,12 +441,12 @@ async fn last_seats_race(backend: Backend) {
 }
 
 #[tokio::test]
-async fn last_seats_race_postgres() {
+async fn last_seats_race_on_postgres() {
     last_seats_race(Backend::Postgres).await;
 }
 
 #[tokio::test]
-async fn last_seats_race_sqlite() {
+async fn last_seats_race_on_sqlite() {
     last_seats_race(Backend::Sqlite).await;
 }
 
@@ -591,11 +591,11 @@ async fn walls(backend: Backend) {
 }
 
 #[tokio::test]
-async fn subscription_walls_sqlite() {
+async fn subscription_walls_on_sqlite() {
     walls(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn subscription_walls_postgres() {
+async fn subscription_walls_on_postgres() {
     walls(Backend::Postgres).await;
 }

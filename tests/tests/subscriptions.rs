@@ -224,12 +224,12 @@ async fn journey(backend: Backend) {
 }
 
 #[tokio::test]
-async fn subscription_journey_sqlite() {
+async fn subscription_journey_on_sqlite() {
     journey(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn subscription_journey_postgres() {
+async fn subscription_journey_on_postgres() {
     journey(Backend::Postgres).await;
 }
 
@@ -281,11 +281,11 @@ async fn the_job_runner_renews_and_marks_overdue(backend: Backend) {
 }
 
 #[tokio::test]
-async fn the_job_runner_renews_and_marks_overdue_on_sqlite() {
+async fn the_job_runner_renews_and_marks_overdue_on_on_sqlite() {
     the_job_runner_renews_and_marks_overdue(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn the_job_runner_renews_and_marks_overdue_on_postgres() {
+async fn the_job_runner_renews_and_marks_overdue_on_on_postgres() {
     the_job_runner_renews_and_marks_overdue(Backend::Postgres).await;
 }
