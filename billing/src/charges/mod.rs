@@ -361,3 +361,25 @@ pub async fn of_enrolment(tx: &TenantTx, enrolment: EnrolmentId) -> Result<Vec<C
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_monthly_run_is_on_the_first_of_next_month() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            next_run(at("2026-11-30T23:59:59Z")),
+            at("2026-12-01T00:00:00Z")
+        );
+        assert_eq!(
+            next_run(at("2026-12-01T00:00:00Z")),
+            at("2027-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            next_run(at("2027-01-31T12:00:00Z")),
+            at("2027-02-01T00:00:00Z")
+        );
+    }
+}

@@ -151,7 +151,7 @@ pub async fn current(tx: &TenantTx) -> Result<Option<Subscription>> {
 
 /// Seats held now (distinct learners with a live enrolment in an included edition).
 pub async fn used(tx: &TenantTx) -> Result<i64> {
-    Ok(spaces_tenants::enrolments::seat_holders(tx).await?.len() as i64)
+    spaces_tenants::enrolments::seats_used(tx).await
 }
 
 /// What an operator sells.
