@@ -328,6 +328,32 @@ async fn seat_limits(backend: Backend) {
         ok(&v)["cancelSubscription"]["subscription"],
         json!({ "status": "ACTIVE", "cancelAtTermEnd": true })
     );
+    // Past the term end, before any job ran: no seats; the space can buy again.
+    app.state.deps.clock.advance(chrono::Duration::days(400));
+    let v = enrol_email(&app, &c, &one, &company, "late@durand.test").await;
+    assert_eq!(code(&v), "SUBSCRIPTION_REQUIRED", "{v}");
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            "query($s: ID) { subscription(spaceId: $s) { billingAccountId } }",
+            json!({ "s": c.id }),
+        )
+        .await;
+    let account = ok(&v)["subscription"]["billingAccountId"].clone();
+    let today = app.state.deps.clock.today();
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            SELL,
+            json!({ "i": { "spaceId": c.id, "planId": p, "startsOn": today, "seats": 6, "billingAccountId": account } }),
+        )
+        .await;
+    assert_eq!(ok(&v)["sellSubscription"]["subscription"]["seats"], 6);
+    assert_eq!(subscription(&app, &c).await["used"], 5);
+    let v = enrol_email(&app, &c, &one, &company, "late@durand.test").await;
+    assert_eq!(ok(&v)["enrol"]["status"], "ACTIVE");
     app.stop().await;
 }
 

@@ -191,11 +191,23 @@ pub async fn sell(
             ),
         ));
     }
-    if live_model(tx, true).await?.is_some() {
-        return Err(Error::conflict(
-            "spaceId",
-            "this space already has a subscription; change its seats or cancel it",
-        ));
+    if let Some(old) = live_model(tx, true).await? {
+        // A cancelled subscription past its end, which its renewal job has not closed yet, is
+        // closed here so that the space can buy again.
+        if old.cancel_at_term_end && now.date_naive() >= old.ends_on {
+            set_status(
+                tx,
+                now,
+                SubscriptionId::from_uuid(old.id),
+                Status::Cancelled,
+            )
+            .await?;
+        } else {
+            return Err(Error::conflict(
+                "spaceId",
+                "this space already has a subscription; change its seats or cancel it",
+            ));
+        }
     }
     let ends_on = term_end(plan.term, sale.starts_on)?;
     let id = SubscriptionId::new();
