@@ -118,14 +118,13 @@ impl AdmissionGate for BillingGate {
         if batch.edition.price == Price::IncludedInSubscription && batch.path != Path::Approval {
             check_seats(tx, now, batch.people).await?;
         }
-        if charges::price_of(batch.edition)?.is_some() {
+        // Checked here, before the batch is placed, so that a refusal writes nothing.
+        if let Some(price) = charges::price_of(batch.edition)? {
             let accounts = charges::accounts_on(tx, batch.ancestries).await?;
-            if batch
-                .ancestries
-                .iter()
-                .any(|a| charges::nearest(&accounts, a).is_none())
-            {
-                return Err(charges::billing_account_required());
+            for a in batch.ancestries {
+                let account =
+                    charges::nearest(&accounts, a).ok_or_else(charges::billing_account_required)?;
+                charges::same_currency(account, price)?;
             }
         }
         Ok(())
