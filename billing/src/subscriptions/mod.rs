@@ -438,9 +438,14 @@ pub async fn renew(tx: &TenantTx, now: DateTime<Utc>, id: SubscriptionId) -> Res
         .col_expr(subscription::Column::Seats, Expr::value(next.seats))
         .col_expr(subscription::Column::StartsOn, Expr::value(starts_on))
         .col_expr(subscription::Column::EndsOn, Expr::value(ends_on))
+        // Past due, it keeps watching the overdue invoice; the new one gets its own job.
         .col_expr(
             subscription::Column::RenewalInvoiceId,
-            Expr::value(invoice.map(|i| i.uuid())),
+            if next.status == Status::PastDue {
+                Expr::value(next.renewal_invoice.map(|i| i.uuid()))
+            } else {
+                Expr::value(invoice.map(|i| i.uuid()))
+            },
         )
         .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
         .filter(subscription::Column::Id.eq(id.uuid()))
@@ -467,7 +472,9 @@ async fn unpaid(tx: &TenantTx, invoice: InvoiceId) -> Result<bool> {
 }
 
 /// The overdue job, 30 days after a renewal invoice's due date: still unpaid, the subscription
-/// becomes `PAST_DUE` and the job looks again the next day; paid, it is `ACTIVE` (again).
+/// becomes `PAST_DUE` watching this invoice, and the job looks again the next day; paid, a
+/// subscription past due for this invoice is `ACTIVE` again (one past due for another overdue
+/// invoice stays so: that invoice's own job decides).
 pub async fn check_overdue(
     tx: &TenantTx,
     now: DateTime<Utc>,
@@ -477,10 +484,10 @@ pub async fn check_overdue(
     let Some(m) = live_model(tx, true).await? else {
         return Ok(());
     };
-    if m.id != id.uuid() || m.renewal_invoice_id != Some(invoice.uuid()) {
+    if m.id != id.uuid() {
         return Ok(());
     }
-    let to = if unpaid(tx, invoice).await? {
+    if unpaid(tx, invoice).await? {
         jobs::enqueue(
             tx,
             OVERDUE,
@@ -489,11 +496,25 @@ pub async fn check_overdue(
             Some(&format!("{OVERDUE}:{invoice}:{}", now.date_naive())),
         )
         .await?;
-        Status::PastDue
-    } else {
-        Status::Active
-    };
-    set_status(tx, now, id, to).await
+        tx.update_many::<subscription::Entity>()
+            .col_expr(
+                subscription::Column::Status,
+                Expr::value(Status::PastDue.as_str()),
+            )
+            .col_expr(
+                subscription::Column::RenewalInvoiceId,
+                Expr::value(invoice.uuid()),
+            )
+            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+            .filter(subscription::Column::Id.eq(id.uuid()))
+            .exec()
+            .await?;
+        return Ok(());
+    }
+    if m.status == Status::PastDue.as_str() && m.renewal_invoice_id == Some(invoice.uuid()) {
+        set_status(tx, now, id, Status::Active).await?;
+    }
+    Ok(())
 }
 
 async fn set_status(
