@@ -44,7 +44,7 @@ pub async fn priced_edition(
 /// Returns the billing account's id.
 pub async fn rows_of_a(app: &TestApp, op: &str, a: &Campus, course: &str, learner: &str) -> String {
     let plan = seats::plan(app, op, 5, 0).await;
-    let sold = seats::sell(app, op, a, &plan, None).await;
+    seats::sell(app, op, a, &plan, None).await;
     let e = priced_edition(app, a, course, 9_900, json!({})).await;
     fixtures::enrol(app, a, &a.admin_token, &e, learner).await;
     let v = app
@@ -55,7 +55,6 @@ pub async fn rows_of_a(app: &TestApp, op: &str, a: &Campus, course: &str, learne
             json!({ "s": a.id }),
         )
         .await;
-    let _ = sold;
     ok(&v)["subscription"]["billingAccountId"]
         .as_str()
         .unwrap()

@@ -14,6 +14,9 @@
 //!    the lock, so concurrent admissions take turns;
 //! 5. the [`AdmissionGate`], once per batch, in the same transaction: where billing adds seats,
 //!    prices and vouchers. Its refusal refuses the whole batch.
+//!
+//! Once the rows are placed, the gate's `placed` hook sees their ids (a priced edition's
+//! charges), and a withdrawal calls its `withdrawn` hook (the withdrawal period's refund).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
