@@ -169,6 +169,18 @@ async fn seat_limits(backend: Backend) {
         )
         .await;
     assert_eq!(code(&again), "CONFLICT", "{again}");
+    // Elsewhere, a first term already over is refused on its field.
+    let other = fixtures::campus(&app, &op).await;
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            SELL,
+            json!({ "i": { "spaceId": other.id, "planId": p, "startsOn": "2020-01-01", "billingAccountId": billing_account(&app, &other.id, &other.root_id).await } }),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "startsOn", "{v}");
 
     // Three learners take the three seats; the same learner in a second edition takes none.
     let mut people = Vec::new();

@@ -210,6 +210,12 @@ pub async fn sell(
         }
     }
     let ends_on = term_end(plan.term, sale.starts_on)?;
+    if ends_on <= now.date_naive() {
+        return Err(Error::invalid(
+            "startsOn",
+            "the first term would already be over; start it later",
+        ));
+    }
     let id = SubscriptionId::new();
     let m = tx
         .insert(subscription::ActiveModel {
