@@ -44,7 +44,7 @@ pub async fn priced_edition(
 /// Returns the billing account's id.
 pub async fn rows_of_a(app: &TestApp, op: &str, a: &Campus, course: &str, learner: &str) -> String {
     let plan = seats::plan(app, op, 5, 0).await;
-    let sold = seats::sell(app, op, a, &plan, None).await;
+    seats::sell(app, op, a, &plan, None).await;
     let e = priced_edition(app, a, course, 9_900, json!({})).await;
     fixtures::enrol(app, a, &a.admin_token, &e, learner).await;
     let v = app
@@ -55,7 +55,6 @@ pub async fn rows_of_a(app: &TestApp, op: &str, a: &Campus, course: &str, learne
             json!({ "s": a.id }),
         )
         .await;
-    let _ = sold;
     ok(&v)["subscription"]["billingAccountId"]
         .as_str()
         .unwrap()
@@ -170,6 +169,84 @@ async fn pending_charges_on_sqlite() {
 #[tokio::test]
 async fn pending_charges_on_postgres() {
     pending_charges(Backend::Postgres).await;
+}
+
+/// A priced edition with nobody to pay: refused one by one and as a file (nothing written);
+/// an account in another currency does not pay either. Nothing here reaches an invoice.
+async fn nobody_pays(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let durand = fixtures::company(&app, &c, "Durand").await;
+    let course = fixtures::published_course(&app, &op, "Food safety").await;
+    let e = priced_edition(&app, &c, &course, 45_000, json!({})).await;
+    let csv = "email,given name,family name,organisation\na@durand.test,A,One,Durand\n";
+    let import = "mutation($e: ID!, $file: Upload!) { importEnrolments(editionId: $e, file: $file) { applied newEnrolments errors { line code } } }";
+    let (status, v) = app
+        .upload(
+            &c.slug,
+            &c.admin_token,
+            import,
+            json!({ "e": e }),
+            "staff.csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        ok(&v)["importEnrolments"],
+        json!({ "applied": false, "newEnrolments": 1, "errors": [{ "line": 0, "code": "BILLING_ACCOUNT_REQUIRED" }] })
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            ENROL,
+            json!({ "i": { "editionId": e, "email": "b@durand.test", "givenName": "B", "familyName": "Two", "organisationId": durand } }),
+        )
+        .await;
+    assert_eq!(code(&v), "BILLING_ACCOUNT_REQUIRED", "{v}");
+    let v = app
+        .gql(Some(&c.slug), Some(&c.admin_token), "query($e: ID!) { editionEnrolments(editionId: $e, first: 5) { edges { node { id } } } }", json!({ "e": e }))
+        .await;
+    assert_eq!(
+        ok(&v)["editionEnrolments"]["edges"],
+        json!([]),
+        "nothing written"
+    );
+
+    // Durand pays in EUR; an edition priced in USD finds no account to pay it.
+    seats::billing_account(&app, &c.id, &durand).await;
+    let usd = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!) { updateEdition(id: $id, input: { price: { amountMinor: 5000, currency: \"USD\" } }) { id } }",
+            json!({ "id": usd }),
+        )
+        .await;
+    ok(&v);
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            ENROL,
+            json!({ "i": { "editionId": usd, "email": "b@durand.test", "givenName": "B", "familyName": "Two", "organisationId": durand } }),
+        )
+        .await;
+    assert_eq!(code(&v), "BILLING_ACCOUNT_REQUIRED", "{v}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn nobody_pays_sqlite() {
+    nobody_pays(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn nobody_pays_postgres() {
+    nobody_pays(Backend::Postgres).await;
 }
 
 /// Invoiced charges: the monthly run issues one invoice per billing account with a line per

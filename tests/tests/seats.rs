@@ -169,6 +169,18 @@ async fn seat_limits(backend: Backend) {
         )
         .await;
     assert_eq!(code(&again), "CONFLICT", "{again}");
+    // Elsewhere, a first term already over is refused on its field.
+    let other = fixtures::campus(&app, &op).await;
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            SELL,
+            json!({ "i": { "spaceId": other.id, "planId": p, "startsOn": "2020-01-01", "billingAccountId": billing_account(&app, &other.id, &other.root_id).await } }),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "startsOn", "{v}");
 
     // Three learners take the three seats; the same learner in a second edition takes none.
     let mut people = Vec::new();
@@ -328,6 +340,32 @@ async fn seat_limits(backend: Backend) {
         ok(&v)["cancelSubscription"]["subscription"],
         json!({ "status": "ACTIVE", "cancelAtTermEnd": true })
     );
+    // Past the term end, before any job ran: no seats; the space can buy again.
+    app.state.deps.clock.advance(chrono::Duration::days(400));
+    let v = enrol_email(&app, &c, &one, &company, "late@durand.test").await;
+    assert_eq!(code(&v), "SUBSCRIPTION_REQUIRED", "{v}");
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            "query($s: ID) { subscription(spaceId: $s) { billingAccountId } }",
+            json!({ "s": c.id }),
+        )
+        .await;
+    let account = ok(&v)["subscription"]["billingAccountId"].clone();
+    let today = app.state.deps.clock.today();
+    let v = app
+        .gql(
+            None,
+            Some(&op),
+            SELL,
+            json!({ "i": { "spaceId": c.id, "planId": p, "startsOn": today, "seats": 6, "billingAccountId": account } }),
+        )
+        .await;
+    assert_eq!(ok(&v)["sellSubscription"]["subscription"]["seats"], 6);
+    assert_eq!(subscription(&app, &c).await["used"], 5);
+    let v = enrol_email(&app, &c, &one, &company, "late@durand.test").await;
+    assert_eq!(ok(&v)["enrol"]["status"], "ACTIVE");
     app.stop().await;
 }
 
@@ -339,6 +377,88 @@ async fn seat_limits_on_sqlite() {
 #[tokio::test]
 async fn seat_limits_on_postgres() {
     seat_limits(Backend::Postgres).await;
+}
+
+/// A request waiting for approval holds its seat (so approving it takes none more); disabling
+/// the person frees it.
+async fn requests_hold_seats(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let company = fixtures::company(&app, &c, "Durand").await;
+    let (lea, lea_token) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &company,
+        "lea@durand.test",
+        "LEARNER",
+    )
+    .await;
+    let course = fixtures::published_course(&app, &op, "HACCP basics").await;
+    let on_approval = fixtures::open_edition(&app, &c, &course, "ON_APPROVAL", None, &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!) { updateEdition(id: $id, input: { includedInSubscription: true }) { id } }",
+            json!({ "id": on_approval }),
+        )
+        .await;
+    ok(&v);
+    let assigned = included_edition(&app, &c, &course).await;
+    let p = plan(&app, &op, 1, 0).await;
+    sell(&app, &op, &c, &p, None).await;
+
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&lea_token),
+            "mutation($e: ID!) { selfEnrol(editionId: $e) { id status } }",
+            json!({ "e": on_approval }),
+        )
+        .await;
+    assert_eq!(ok(&v)["selfEnrol"]["status"], "PENDING_APPROVAL");
+    let request = v["data"]["selfEnrol"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(subscription(&app, &c).await["used"], 1);
+    let v = enrol_email(&app, &c, &assigned, &company, "other@durand.test").await;
+    assert_eq!(code(&v), "SEAT_LIMIT_REACHED", "{v}");
+    assert_eq!(figures(&v), (1, 1));
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!) { approveEnrolment(id: $id) { status } }",
+            json!({ "id": request }),
+        )
+        .await;
+    assert_eq!(ok(&v)["approveEnrolment"]["status"], "ACTIVE");
+    assert_eq!(subscription(&app, &c).await["used"], 1);
+
+    // Lea leaves: her seat is free for someone else.
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!) { disablePerson(id: $id) { id } }",
+            json!({ "id": lea }),
+        )
+        .await;
+    ok(&v);
+    assert_eq!(subscription(&app, &c).await["used"], 0);
+    let v = enrol_email(&app, &c, &assigned, &company, "other@durand.test").await;
+    assert_eq!(ok(&v)["enrol"]["status"], "ACTIVE");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn requests_hold_seats_sqlite() {
+    requests_hold_seats(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn requests_hold_seats_postgres() {
+    requests_hold_seats(Backend::Postgres).await;
 }
 
 /// 50 learners race for the last 10 seats over three included editions, a 5-row import racing

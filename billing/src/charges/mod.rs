@@ -104,6 +104,21 @@ pub(crate) fn billing_account_required() -> Error {
     )
 }
 
+/// The nearest billing account must pay in the edition's currency (no conversion).
+pub(crate) fn same_currency(acc: &account::Model, price: Money) -> Result<()> {
+    if acc.currency == price.currency().code() {
+        return Ok(());
+    }
+    Err(Error::refused(
+        "BILLING_ACCOUNT_REQUIRED",
+        format!(
+            "this edition is priced in {}, the billing account that would pay is in {}",
+            price.currency().code(),
+            acc.currency
+        ),
+    ))
+}
+
 /// The charges of a batch just placed, with their immediate invoice when the edition asks.
 pub(crate) async fn create(
     tx: &TenantTx,
@@ -130,16 +145,7 @@ pub(crate) async fn create(
     let mut rows = Vec::with_capacity(placed.len());
     for p in placed {
         let acc = nearest(&accounts, &p.ancestry).ok_or_else(billing_account_required)?;
-        if acc.currency != price.currency().code() {
-            return Err(Error::refused(
-                "BILLING_ACCOUNT_REQUIRED",
-                format!(
-                    "this edition is priced in {}, the billing account pays in {}",
-                    price.currency().code(),
-                    acc.currency
-                ),
-            ));
-        }
+        same_currency(acc, price)?;
         rows.push(charge::ActiveModel {
             tenant_id: sea_orm::NotSet,
             id: Set(ChargeId::new().uuid()),
@@ -360,4 +366,26 @@ pub async fn of_enrolment(tx: &TenantTx, enrolment: EnrolmentId) -> Result<Vec<C
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_monthly_run_is_on_the_first_of_next_month() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            next_run(at("2026-11-30T23:59:59Z")),
+            at("2026-12-01T00:00:00Z")
+        );
+        assert_eq!(
+            next_run(at("2026-12-01T00:00:00Z")),
+            at("2027-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            next_run(at("2027-01-31T12:00:00Z")),
+            at("2027-02-01T00:00:00Z")
+        );
+    }
 }

@@ -12,10 +12,10 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use spaces_tenants::editions::{Edition, Price};
 use spaces_tenants::enrolments::admission::{AdmissionGate, Batch, Path, Placed};
-use spaces_tenants::enrolments::seat_holders;
+use spaces_tenants::enrolments::{seat_holders_among, seats_used};
 use spaces_tenants::{Clock, EnrolmentId, Error, Result, TenantTx};
 
 use crate::invoices::Vat;
@@ -52,10 +52,23 @@ fn subscription_required() -> Error {
 
 /// Whether a subscription row gives seats today.
 fn live_on(m: &subscription::Model, now: DateTime<Utc>) -> bool {
-    let today = now.date_naive();
-    // A term not begun yet gives nothing; a term ended with a cancellation that the renewal job
-    // has not closed yet gives nothing either (an ended term awaiting its renewal still does).
-    today >= m.starts_on && !(m.cancel_at_term_end && today >= m.ends_on)
+    gives_seats(
+        m.starts_on,
+        m.ends_on,
+        m.cancel_at_term_end,
+        now.date_naive(),
+    )
+}
+
+/// A term not begun yet gives nothing; a term ended with a cancellation that the renewal job
+/// has not closed yet gives nothing either (an ended term awaiting its renewal still does).
+fn gives_seats(
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    cancelled: bool,
+    today: NaiveDate,
+) -> bool {
+    today >= starts_on && !(cancelled && today >= ends_on)
 }
 
 /// The seat check, under the subscription row's lock.
@@ -74,8 +87,8 @@ pub async fn check_seats(
             "this space's subscription has an unpaid renewal invoice; pay it to enrol again",
         ));
     }
-    let holders = seat_holders(tx).await?;
-    let used = holders.len() as i64;
+    let used = seats_used(tx).await?;
+    let holders = seat_holders_among(tx, people).await?;
     let new: HashSet<_> = people.iter().filter(|p| !holders.contains(p)).collect();
     let seats = i64::from(m.seats);
     if used + new.len() as i64 > seats {
@@ -105,14 +118,13 @@ impl AdmissionGate for BillingGate {
         if batch.edition.price == Price::IncludedInSubscription && batch.path != Path::Approval {
             check_seats(tx, now, batch.people).await?;
         }
-        if charges::price_of(batch.edition)?.is_some() {
+        // Checked here, before the batch is placed, so that a refusal writes nothing.
+        if let Some(price) = charges::price_of(batch.edition)? {
             let accounts = charges::accounts_on(tx, batch.ancestries).await?;
-            if batch
-                .ancestries
-                .iter()
-                .any(|a| charges::nearest(&accounts, a).is_none())
-            {
-                return Err(charges::billing_account_required());
+            for a in batch.ancestries {
+                let account =
+                    charges::nearest(&accounts, a).ok_or_else(charges::billing_account_required)?;
+                charges::same_currency(account, price)?;
             }
         }
         Ok(())
@@ -146,5 +158,31 @@ impl AdmissionGate for BillingGate {
             return Ok(());
         }
         charges::withdrawn(tx, self.clock.now(), enrolment).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_term_gives_seats_from_its_first_day() {
+        let (start, end) = (d("2026-12-01"), d("2027-12-01"));
+        assert!(!gives_seats(start, end, false, d("2026-11-30")));
+        assert!(gives_seats(start, end, false, d("2026-12-01")));
+        assert!(gives_seats(start, end, false, d("2027-11-30")));
+        // Past its end, awaiting the renewal job: still live.
+        assert!(gives_seats(start, end, false, d("2027-12-01")));
+    }
+
+    #[test]
+    fn a_cancelled_term_ends_on_its_last_day() {
+        let (start, end) = (d("2026-12-01"), d("2027-12-01"));
+        assert!(gives_seats(start, end, true, d("2027-11-30")));
+        assert!(!gives_seats(start, end, true, d("2027-12-01")));
     }
 }

@@ -151,7 +151,7 @@ pub async fn current(tx: &TenantTx) -> Result<Option<Subscription>> {
 
 /// Seats held now (distinct learners with a live enrolment in an included edition).
 pub async fn used(tx: &TenantTx) -> Result<i64> {
-    Ok(spaces_tenants::enrolments::seat_holders(tx).await?.len() as i64)
+    spaces_tenants::enrolments::seats_used(tx).await
 }
 
 /// What an operator sells.
@@ -191,13 +191,31 @@ pub async fn sell(
             ),
         ));
     }
-    if live_model(tx, true).await?.is_some() {
-        return Err(Error::conflict(
-            "spaceId",
-            "this space already has a subscription; change its seats or cancel it",
-        ));
+    if let Some(old) = live_model(tx, true).await? {
+        // A cancelled subscription past its end, which its renewal job has not closed yet, is
+        // closed here so that the space can buy again.
+        if old.cancel_at_term_end && now.date_naive() >= old.ends_on {
+            set_status(
+                tx,
+                now,
+                SubscriptionId::from_uuid(old.id),
+                Status::Cancelled,
+            )
+            .await?;
+        } else {
+            return Err(Error::conflict(
+                "spaceId",
+                "this space already has a subscription; change its seats or cancel it",
+            ));
+        }
     }
     let ends_on = term_end(plan.term, sale.starts_on)?;
+    if ends_on <= now.date_naive() {
+        return Err(Error::invalid(
+            "startsOn",
+            "the first term would already be over; start it later",
+        ));
+    }
     let id = SubscriptionId::new();
     let m = tx
         .insert(subscription::ActiveModel {
@@ -426,9 +444,14 @@ pub async fn renew(tx: &TenantTx, now: DateTime<Utc>, id: SubscriptionId) -> Res
         .col_expr(subscription::Column::Seats, Expr::value(next.seats))
         .col_expr(subscription::Column::StartsOn, Expr::value(starts_on))
         .col_expr(subscription::Column::EndsOn, Expr::value(ends_on))
+        // Past due, it keeps watching the overdue invoice; the new one gets its own job.
         .col_expr(
             subscription::Column::RenewalInvoiceId,
-            Expr::value(invoice.map(|i| i.uuid())),
+            if next.status == Status::PastDue {
+                Expr::value(next.renewal_invoice.map(|i| i.uuid()))
+            } else {
+                Expr::value(invoice.map(|i| i.uuid()))
+            },
         )
         .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
         .filter(subscription::Column::Id.eq(id.uuid()))
@@ -455,7 +478,9 @@ async fn unpaid(tx: &TenantTx, invoice: InvoiceId) -> Result<bool> {
 }
 
 /// The overdue job, 30 days after a renewal invoice's due date: still unpaid, the subscription
-/// becomes `PAST_DUE` and the job looks again the next day; paid, it is `ACTIVE` (again).
+/// becomes `PAST_DUE` watching this invoice, and the job looks again the next day; paid, a
+/// subscription past due for this invoice is `ACTIVE` again (one past due for another overdue
+/// invoice stays so: that invoice's own job decides).
 pub async fn check_overdue(
     tx: &TenantTx,
     now: DateTime<Utc>,
@@ -465,10 +490,10 @@ pub async fn check_overdue(
     let Some(m) = live_model(tx, true).await? else {
         return Ok(());
     };
-    if m.id != id.uuid() || m.renewal_invoice_id != Some(invoice.uuid()) {
+    if m.id != id.uuid() {
         return Ok(());
     }
-    let to = if unpaid(tx, invoice).await? {
+    if unpaid(tx, invoice).await? {
         jobs::enqueue(
             tx,
             OVERDUE,
@@ -477,11 +502,25 @@ pub async fn check_overdue(
             Some(&format!("{OVERDUE}:{invoice}:{}", now.date_naive())),
         )
         .await?;
-        Status::PastDue
-    } else {
-        Status::Active
-    };
-    set_status(tx, now, id, to).await
+        tx.update_many::<subscription::Entity>()
+            .col_expr(
+                subscription::Column::Status,
+                Expr::value(Status::PastDue.as_str()),
+            )
+            .col_expr(
+                subscription::Column::RenewalInvoiceId,
+                Expr::value(invoice.uuid()),
+            )
+            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+            .filter(subscription::Column::Id.eq(id.uuid()))
+            .exec()
+            .await?;
+        return Ok(());
+    }
+    if m.status == Status::PastDue.as_str() && m.renewal_invoice_id == Some(invoice.uuid()) {
+        set_status(tx, now, id, Status::Active).await?;
+    }
+    Ok(())
 }
 
 async fn set_status(

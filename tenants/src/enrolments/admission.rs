@@ -14,6 +14,9 @@
 //!    the lock, so concurrent admissions take turns;
 //! 5. the [`AdmissionGate`], once per batch, in the same transaction: where billing adds seats,
 //!    prices and vouchers. Its refusal refuses the whole batch.
+//!
+//! Once the rows are placed, the gate's `placed` hook sees their ids (a priced edition's
+//! charges), and a withdrawal calls its `withdrawn` hook (the withdrawal period's refund).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -92,27 +95,52 @@ pub struct Placed {
     pub ancestry: Vec<OrganisationId>,
 }
 
-/// The people who hold a seat of the space's subscription: a `PENDING_APPROVAL` or `ACTIVE`
-/// enrolment in any edition included in the subscription, counted once however many, and not
-/// disabled. Billing counts them after locking the subscription row.
-pub async fn seat_holders(tx: &TenantTx) -> Result<HashSet<PersonId>> {
+/// Who holds a seat of the space's subscription: a `PENDING_APPROVAL` or `ACTIVE` enrolment in
+/// any edition included in the subscription, counted once however many, and not disabled.
+const SEAT_HOLDERS: &str = "FROM enrolments e \
+     JOIN editions d ON d.tenant_id = e.tenant_id AND d.id = e.edition_id \
+     JOIN people p ON p.tenant_id = e.tenant_id AND p.id = e.person_id \
+     WHERE e.tenant_id = $1 AND d.included_in_subscription = $2 \
+     AND e.status IN ('pending_approval', 'active') AND p.status <> 'disabled'";
+
+/// Seats held in the space. Billing counts them after locking the subscription row.
+pub async fn seats_used(tx: &TenantTx) -> Result<i64> {
     let rows = tx
         .raw_all(
-            "SELECT DISTINCT e.person_id FROM enrolments e \
-             JOIN editions d ON d.tenant_id = e.tenant_id AND d.id = e.edition_id \
-             JOIN people p ON p.tenant_id = e.tenant_id AND p.id = e.person_id \
-             WHERE e.tenant_id = $1 AND d.included_in_subscription = $2 \
-             AND e.status IN ('pending_approval', 'active') AND p.status <> 'disabled'",
+            &format!("SELECT COUNT(DISTINCT e.person_id) AS n {SEAT_HOLDERS}"),
             vec![tx.tenant_uuid().into(), true.into()],
         )
         .await?;
-    rows.iter()
-        .map(|r| {
-            r.try_get::<uuid::Uuid>("", "person_id")
-                .map(PersonId::from_uuid)
-                .map_err(Error::from)
-        })
-        .collect()
+    match rows.first() {
+        Some(r) => Ok(r.try_get::<i64>("", "n")?),
+        None => Ok(0),
+    }
+}
+
+/// Those of `people` who hold a seat already (and take none more).
+pub async fn seat_holders_among(tx: &TenantTx, people: &[PersonId]) -> Result<HashSet<PersonId>> {
+    let mut held = HashSet::new();
+    // In chunks: an import asks about thousands, a statement takes a bounded list.
+    for chunk in people.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let mut values: Vec<sea_orm::Value> = vec![tx.tenant_uuid().into(), true.into()];
+        values.extend(chunk.iter().map(|p| p.uuid().into()));
+        let rows = tx
+            .raw_all(
+                &format!(
+                    "SELECT DISTINCT e.person_id {SEAT_HOLDERS} AND e.person_id IN ({})",
+                    marks.join(", ")
+                ),
+                values,
+            )
+            .await?;
+        for r in rows {
+            held.insert(PersonId::from_uuid(
+                r.try_get::<uuid::Uuid>("", "person_id")?,
+            ));
+        }
+    }
+    Ok(held)
 }
 
 /// The gate while there is no billing: every batch that passes the rules gets in.

@@ -22,7 +22,7 @@ use crate::{
     Role, TenantTx, organisations,
 };
 
-pub use admission::{AdmissionGate, NoGate, Placed, seat_holders};
+pub use admission::{AdmissionGate, NoGate, Placed, seat_holders_among, seats_used};
 pub use joinable::joinable;
 pub use listing::{Progress, mine, of_edition, of_person, progress};
 
