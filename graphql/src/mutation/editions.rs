@@ -1,11 +1,10 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, NaiveDate, Utc};
-use spaces_billing::{Currency, MoneyError};
 use spaces_tenants::editions::{self, BillingPatch, EditionPatch, ModuleInput, NewEdition};
 use spaces_tenants::pathways::{self, NewPathway, PathwayPatch};
 use spaces_tenants::{CourseId, EditionId, OrganisationId, PathwayId};
 
-use crate::error::{ApiError, ApiResult, parse_id};
+use crate::error::{ApiResult, parse_id};
 use crate::types::edition::{
     EditionGql, EnrolmentModeGql, PathwayGql, VisibilityGql, edition_gql, pathway_gql,
 };
@@ -124,11 +123,8 @@ fn ids<T: std::str::FromStr>(field: &str, raw: &[ID]) -> ApiResult<Vec<T>> {
 
 /// Checks the currency against the ones billing knows, so a price is chargeable later.
 fn money(m: MoneyInput) -> ApiResult<(i64, String)> {
-    let c = Currency::parse("price.currency", m.currency.trim()).map_err(|e| match e {
-        MoneyError::Invalid { field, reason } => ApiError::bad_input(field, &reason),
-        _ => ApiError::bad_input("price.currency", "is not a currency"),
-    })?;
-    Ok((m.amount_minor, c.code().to_owned()))
+    let price = m.parse("price")?;
+    Ok((price.amount_minor(), price.currency().code().to_owned()))
 }
 
 fn modules(input: Vec<EditionModuleInput>) -> Vec<ModuleInput> {

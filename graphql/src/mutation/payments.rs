@@ -5,7 +5,7 @@ use spaces_billing::payments;
 
 use crate::error::{ApiResult, parse_id};
 use crate::query::billing_accounts::billing_caller;
-use crate::types::invoice::{InvoiceGql, money_in};
+use crate::types::invoice::InvoiceGql;
 use crate::types::money::MoneyInput;
 
 #[derive(Default)]
@@ -27,7 +27,7 @@ impl PaymentMutation {
         let scope = crate::scope::of(ctx);
         let who = billing_caller(scope)?;
         let invoice: InvoiceId = parse_id("invoiceId", &invoice_id)?;
-        let amount = money_in("amount", &amount)?;
+        let amount = amount.parse("amount")?;
         let now = scope.deps.clock.now();
         scope
             .atomic(async |tx| {

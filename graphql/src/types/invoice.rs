@@ -1,23 +1,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use spaces_billing::invoices::reads::{Detail, VatRow};
 use spaces_billing::invoices::{self, Invoice, InvoiceKind, Line, LineInput, State, Vat};
-use spaces_billing::{Currency, Money as BillingMoney};
 use tokio::sync::OnceCell;
 
 use crate::error::{ApiError, ApiResult};
 use crate::types::money::{Money, MoneyInput};
 use crate::types::payment::PaymentGql;
-
-/// Parses a money input, naming the field when its currency is not one.
-pub fn money_in(field: &str, m: &MoneyInput) -> ApiResult<BillingMoney> {
-    let c = Currency::parse("currency", m.currency.trim()).map_err(|_| {
-        ApiError::bad_input(
-            &format!("{field}.currency"),
-            "must be a supported ISO 4217 code",
-        )
-    })?;
-    Ok(BillingMoney::new(m.amount_minor, c))
-}
 
 /// The payment state of an invoice, derived from its payments, credit notes and the clock.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -127,7 +115,7 @@ pub fn lines_in(lines: &[InvoiceLineInput]) -> ApiResult<Vec<LineInput>> {
             Ok(LineInput {
                 description: l.description.clone(),
                 quantity,
-                unit_price: money_in(&at("unitPrice"), &l.unit_price)?,
+                unit_price: l.unit_price.parse(&at("unitPrice"))?,
                 vat,
                 charge: None,
             })

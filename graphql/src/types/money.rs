@@ -32,8 +32,13 @@ impl MoneyInput {
     /// The amount, its currency checked; `field` names the input (`price`) in the error, as
     /// `price.currency`.
     pub fn parse(&self, field: &str) -> ApiResult<spaces_billing::Money> {
-        let currency = spaces_billing::Currency::parse("currency", &self.currency)
-            .map_err(|e| ApiError::bad_input(&format!("{field}.currency"), &e.to_string()))?;
+        let currency =
+            spaces_billing::Currency::parse("currency", self.currency.trim()).map_err(|_| {
+                ApiError::bad_input(
+                    &format!("{field}.currency"),
+                    "must be a supported ISO 4217 code",
+                )
+            })?;
         Ok(spaces_billing::Money::new(self.amount_minor, currency))
     }
 }
