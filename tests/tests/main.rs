@@ -8,6 +8,7 @@ mod billing_accounts;
 mod campus;
 mod catalogue;
 mod charges;
+mod demo;
 mod editions;
 mod einvoice;
 mod enrolments;

@@ -2,7 +2,10 @@
 //! courses with their CMF facts, and the "Ocapiat campus" space: two member companies with an HR
 //! admin and learners each, editions in every enrolment mode, a pathway that makes a CMF
 //! microcredential, and enrolments, so that a learner's dashboard, HR's views and
-//! `editions(joinable: true)` show real data. Each capability adds itself here.
+//! `editions(joinable: true)` show real data; billing: a subscription with most seats used, a
+//! priced edition, an issued and a paid invoice. Each capability adds itself here.
+
+mod billing;
 
 use std::collections::HashMap;
 
@@ -41,6 +44,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     .await?;
     // Platform data first: SQLite has one connection, which the space's transaction holds.
     let courses = catalogue(db).await?;
+    let now = state.deps.clock.now();
+    let plan = billing::plan(db, now).await?;
     let created = spaces::create(
         db,
         NewSpace {
@@ -137,10 +142,30 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         }
     }
     let editions = curriculum(&tx, &admin, &courses, &companies).await?;
-    // The demo seeds its enrolments outside billing (no subscription is sold in it yet).
-    let gate = &spaces_tenants::enrolments::NoGate;
+    let durand = companies
+        .get("durand")
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("the demo company Durand is missing"))?;
+    let (_, paid) = billing::subscribe(&tx, &admin, now, &plan, root, durand).await?;
+    // Enrolments go through billing's gate like every other: they take seats and pay.
+    let gate = state.deps.admission.as_ref();
     enrol_learners(&tx, &admin, gate, &editions, &learners, &url).await?;
+    let haccp = courses
+        .get("haccp")
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("the demo course haccp is missing"))?;
+    let priced = billing::priced_edition(&tx, &admin, haccp, in_days(21)).await?;
+    let hugo = learners
+        .get("hugo")
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("the demo learner hugo is missing"))?;
+    enrolments::enrol(&tx, &admin, gate, priced, Enrolee::Person(hugo), None, &url).await?;
     tx.commit().await?;
+    lines.push(format!(
+        "  billing: plan of {} seats sold to the campus, 6 used, its invoice {paid} paid; Hugo's priced \
+         enrolment invoiced at once to Fromagerie Durand, unpaid",
+        billing::SEATS
+    ));
     Ok(Some(format!(
         "Demo seeded. Every account's password is {DEMO_PASSWORD:?}. Sign in at /graphql with the header X-Tenant: ocapiat:\n{}",
         lines.join("\n")
@@ -155,7 +180,9 @@ pub fn what_to_try(base: &str) -> String {
          then add \"Authorization\": \"Bearer <accessToken>\" and look at the dashboard and what Léa may join:\n  \
          {{ viewer {{ enrolments {{ edges {{ node {{ status dueOn edition {{ title }} progress {{ percent }} }} }} }} }} editions(joinable: true) {{ edges {{ node {{ title enrolmentMode }} }} }} }}\n\
          As hr@durand.localhost, see your people's enrolments and the request waiting for you:\n  \
-         {{ people(first: 20) {{ edges {{ node {{ email enrolments {{ edges {{ node {{ id status edition {{ title }} }} }} }} }} }} }} }}"
+         {{ people(first: 20) {{ edges {{ node {{ email enrolments {{ edges {{ node {{ id status edition {{ title }} }} }} }} }} }} }} }}\n\
+         As admin@ocapiat.localhost, see the subscription's seats and the invoices (then GET {base}/invoices/<id>.pdf or .xml with the same headers):\n  \
+         {{ subscription {{ planName seats used status endsOn }} invoices(first: 10) {{ edges {{ node {{ id number status gross {{ amountMinor currency }} due {{ amountMinor }} }} }} }} }}"
     )
 }
 
