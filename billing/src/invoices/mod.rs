@@ -561,44 +561,20 @@ pub async fn credit(
             mention: m.clone().unwrap_or_default(),
         },
     };
-    let before: Vec<&line::Model> = all.iter().filter(|l| !credited.contains(&l.id)).collect();
-    let after: Vec<&line::Model> = before
+    // Lines as (net, VAT), the ones left uncredited before this note and the ones it credits.
+    let uncredited: Vec<(i64, Vat)> = all
         .iter()
-        .copied()
-        .filter(|l| !chosen.iter().any(|c| c.id == l.id))
+        .filter(|l| !credited.contains(&l.id))
+        .map(|l| (l.net_minor, vat_of(l)))
         .collect();
-    let (b_groups, _) = vat::breakdown(
-        before
-            .iter()
-            .map(|l| (l.net_minor, vat_of(l)))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|(n, v)| (*n, v)),
-    )?;
-    let (a_groups, _) = vat::breakdown(
-        after
-            .iter()
-            .map(|l| (l.net_minor, vat_of(l)))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|(n, v)| (*n, v)),
-    )?;
-    let chosen_vats: Vec<(i64, Vat)> = chosen.iter().map(|l| (l.net_minor, vat_of(l))).collect();
-    let (c_groups, _) = vat::breakdown(chosen_vats.iter().map(|(n, v)| (*n, v)))?;
-    let breakdown: Vec<BreakdownRow> = c_groups
+    let crediting: Vec<bool> = all
         .iter()
-        .map(|g| {
-            let vat_in = |gs: &[vat::Group]| {
-                gs.iter()
-                    .find(|x| x.vat == g.vat)
-                    .map_or(0, |x| x.vat_minor)
-            };
-            BreakdownRow::from_group(&vat::Group {
-                vat: g.vat.clone(),
-                taxable_minor: g.taxable_minor,
-                vat_minor: vat_in(&b_groups) - vat_in(&a_groups),
-            })
-        })
+        .filter(|l| !credited.contains(&l.id))
+        .map(|l| chosen.iter().any(|c| c.id == l.id))
+        .collect();
+    let breakdown: Vec<BreakdownRow> = vat::credit_breakdown(&uncredited, &crediting)?
+        .iter()
+        .map(BreakdownRow::from_group)
         .collect();
     let priced: Vec<PricedLine> = chosen
         .iter()
