@@ -179,6 +179,20 @@ async fn journey(backend: Backend) {
         statuses(&app, &a.slug, &a.admin_token, "ISSUED").await,
         [series("A", 1), series("F", 2)]
     );
+    // By kind, and by issue date (a period that ends before today holds none of them).
+    let v = app
+        .gql(
+            Some(&a.slug),
+            Some(&a.admin_token),
+            "query($to: NaiveDate!) { notes: invoices(kind: CREDIT_NOTE) { edges { node { number } } } before: invoices(to: $to) { edges { node { number } } } }",
+            json!({ "to": app.state.deps.clock.today() - chrono::Duration::days(1) }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["notes"]["edges"],
+        json!([{ "node": { "number": series("A", 1) } }])
+    );
+    assert_eq!(v["data"]["before"]["edges"], json!([]));
     // Past its due date, unpaid: overdue (derived from the clock, nothing stored changes).
     app.state.deps.clock.advance(chrono::Duration::days(31));
     assert_eq!(
