@@ -258,6 +258,20 @@ async fn journey(backend: Backend) {
         )
         .await;
     assert_eq!(code(&v), "FORBIDDEN", "{v}");
+    // Paid in part after its due date: still overdue, for what is left.
+    let v = pay(
+        &app,
+        &a.slug,
+        &a.admin_token,
+        other_id.as_str().unwrap(),
+        100,
+    )
+    .await;
+    assert_eq!(ok(&v)["recordPayment"]["status"], "OVERDUE");
+    assert_eq!(
+        v["data"]["recordPayment"]["due"]["amountMinor"],
+        9_999 + 550 - 100
+    );
     app.stop().await;
 }
 

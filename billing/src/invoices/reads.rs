@@ -3,7 +3,7 @@
 //!
 //! State is never stored. It is, in this order: DRAFT (no number); CREDITED (credit notes
 //! cover the whole total); PAID (payments, less what refunds gave back, cover what credit notes
-//! left); PARTIALLY_PAID (something paid); OVERDUE (nothing paid and the due date has passed);
+//! left); OVERDUE (something left to pay after the due date); PARTIALLY_PAID (something paid);
 //! ISSUED. A credit note is ISSUED.
 
 use std::collections::HashMap;
@@ -148,10 +148,10 @@ fn state(m: &invoice::Model, s: Sums, today: NaiveDate) -> State {
         State::Credited
     } else if s.paid >= left {
         State::Paid
-    } else if s.paid > 0 {
-        State::PartiallyPaid
     } else if m.due_date.is_some_and(|d| today > d) {
         State::Overdue
+    } else if s.paid > 0 {
+        State::PartiallyPaid
     } else {
         State::Issued
     }
@@ -275,6 +275,23 @@ pub async fn get(
         payments,
         credit_notes: notes,
     })
+}
+
+/// An invoice's state and what is left to pay, without access checks: for billing's own
+/// flows (a subscription whose renewal invoice is overdue). Unknown: `NotFound`.
+pub async fn status(tx: &TenantTx, today: NaiveDate, id: InvoiceId) -> Result<Invoice> {
+    let m = tx
+        .select::<invoice::Entity>()
+        .filter(invoice::Column::Id.eq(id.uuid()))
+        .one()
+        .await?
+        .ok_or(Error::NotFound)?;
+    let s = sums(tx, &[m.id])
+        .await?
+        .get(&m.id)
+        .copied()
+        .unwrap_or_default();
+    to_invoice(m, s, today)
 }
 
 /// Filters of the invoices list.
