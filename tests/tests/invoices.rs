@@ -534,6 +534,14 @@ async fn cross_tenant(backend: Backend) {
             "mutation($x: ID!, $d: NaiveDate!) { issueInvoice(input: { buyerId: $x, dueDate: $d, lines: [{ description: \"d\", quantity: 1, unitPrice: { amountMinor: 1, currency: \"EUR\" }, vatBasisPoints: 0 }] }) { id } }",
             Box::new(move |x| json!({ "x": x, "d": due })),
         ),
+        (
+            "mutation($x: ID!, $d: NaiveDate!) { createDraftInvoice(input: { buyerId: $x, dueDate: $d, lines: [{ description: \"d\", quantity: 1, unitPrice: { amountMinor: 1, currency: \"EUR\" }, vatBasisPoints: 0 }] }) { id } }",
+            Box::new(move |x| json!({ "x": x, "d": due })),
+        ),
+        (
+            "query($x: ID!) { invoices(buyerId: $x) { edges { node { id } } } }",
+            Box::new(|x| json!({ "x": x })),
+        ),
     ];
     for (q, vars) in &probes {
         let foreign_id = if q.contains("buyerId") {
