@@ -272,6 +272,20 @@ async fn journey(backend: Backend) {
         v["data"]["recordPayment"]["due"]["amountMinor"],
         9_999 + 550 - 100
     );
+    // HR sees the payments of its company's invoices only; the space's admin sees all three.
+    let count = async |token: &str| {
+        let v = app
+            .gql(
+                Some(&a.slug),
+                Some(token),
+                "{ payments { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        ok(&v)["payments"]["edges"].as_array().unwrap().len()
+    };
+    assert_eq!(count(&hr).await, 2);
+    assert_eq!(count(&a.admin_token).await, 3);
     app.stop().await;
 }
 
