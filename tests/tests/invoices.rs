@@ -730,3 +730,44 @@ async fn an_issued_invoice_gives_its_document_sqlite() {
 async fn an_issued_invoice_gives_its_document_postgres() {
     documents(Backend::Postgres).await;
 }
+
+/// A page of invoices with their lines, VAT rows, payments and credit notes costs the same
+/// statements for 2 invoices as for 6.
+#[tokio::test]
+async fn a_page_of_invoices_costs_a_constant_number_of_statements() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let op = fixtures::operator(&app).await;
+    let a = fixtures::campus(&app, &op).await;
+    let buyer = fixtures::billing_account(&app, &a, &a.root_id).await;
+    let q = format!("{{ invoices(first: 10) {{ edges {{ node {{ {INVOICE_FIELDS} }} }} }} }}");
+    let mut runs = Vec::new();
+    for n in [2, 6] {
+        while count(&app, &a, &q).await < n {
+            let v = fixtures::issue_invoice(&app, &a, &buyer).await;
+            let id = ok(&v)["issueInvoice"]["id"].as_str().unwrap().to_owned();
+            ok(&pay(&app, &a.slug, &a.admin_token, &id, 100).await);
+        }
+        let before = app.state.deps.db.statements_run();
+        let v = app
+            .gql(Some(&a.slug), Some(&a.admin_token), &q, json!({}))
+            .await;
+        runs.push(app.state.deps.db.statements_run() - before);
+        let edges = ok(&v)["invoices"]["edges"].as_array().unwrap().clone();
+        assert_eq!(edges.len(), n);
+        assert!(
+            edges
+                .iter()
+                .all(|e| e["node"]["lines"].as_array().unwrap().len() == 2
+                    && e["node"]["payments"].as_array().unwrap().len() == 1)
+        );
+    }
+    assert_eq!(runs[0], runs[1], "{runs:?}");
+    app.stop().await;
+}
+
+async fn count(app: &TestApp, a: &fixtures::Campus, q: &str) -> usize {
+    let v = app
+        .gql(Some(&a.slug), Some(&a.admin_token), q, json!({}))
+        .await;
+    ok(&v)["invoices"]["edges"].as_array().unwrap().len()
+}
