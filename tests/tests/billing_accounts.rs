@@ -3,6 +3,8 @@
 //! space's accounts and organisations answer like unknown ones.
 
 use serde_json::{Value, json};
+use spaces_billing::accounts;
+use spaces_tenants::TenantTx;
 use spaces_tests::app::{code, ok};
 use spaces_tests::fixtures::{self, SIREN, VAT_FR, unique};
 use spaces_tests::{Backend, TestApp};
@@ -172,6 +174,27 @@ async fn accounts(backend: Backend) {
         ok(&v)["billingAccounts"]["edges"].as_array().unwrap().len(),
         2
     );
+
+    // Who pays for an enrolment: the nearest organisation up the tree with an account.
+    let team = fixtures::organisation(&app, &a, &third, "TEAM", &unique("Team-")).await;
+    let lone = fixtures::company(&app, &a, "Boulangerie Petit").await;
+    let nearest = async |org: &str| {
+        let tx = TenantTx::begin(&app.state.deps.db, a.id.parse().unwrap())
+            .await
+            .unwrap();
+        let got = accounts::nearest(&tx, org.parse().unwrap())
+            .await
+            .unwrap()
+            .map(|acc| acc.id.to_string());
+        tx.rollback().await.unwrap();
+        got
+    };
+    assert_eq!(nearest(&team).await.as_deref(), Some(id.as_str()));
+    assert_eq!(nearest(&company).await.as_deref(), Some(id.as_str()));
+    assert_eq!(nearest(&lone).await, None);
+    let root_account = fixtures::billing_account(&app, &a, &a.root_id).await;
+    assert_eq!(nearest(&lone).await, Some(root_account));
+    assert_eq!(nearest(&team).await.as_deref(), Some(id.as_str()));
 
     // A learner reads no billing.
     let (_, learner) = fixtures::member(

@@ -7,6 +7,7 @@
 //! refuse any later change) and posts its ledger transaction. Payment state is derived from
 //! payments, credit notes and the clock (see `reads`).
 
+mod credit;
 pub(crate) mod entity;
 pub mod numbering;
 pub mod reads;
@@ -26,6 +27,7 @@ use crate::{BillingAccountId, ChargeId, InvoiceId, InvoiceLineId, Money};
 use entity::{invoice, line};
 use numbering::Series;
 
+pub use credit::{credit, credit_as};
 pub use reads::{Invoice, InvoiceKind, Line, State};
 
 /// How VAT applies to a line.
@@ -504,167 +506,6 @@ pub async fn issue_draft(
     let buyer = accounts::load(tx, BillingAccountId::from_uuid(draft.account_id)).await?;
     let lines = lines_of(tx, id).await?;
     finalise(tx, now, draft, &buyer, &lines).await
-}
-
-/// Issues a credit note against an issued invoice for the given lines, whole (each line's full
-/// quantity), and posts its ledger transaction.
-///
-/// Its VAT per rate is what crediting these lines takes off the invoice's VAT: the VAT of the
-/// lines left uncredited before, less that of the lines left after (each rounded as BR-CO-17
-/// says). So the credit notes of an invoice add up to its VAT exactly, never a cent more.
-pub async fn credit(
-    tx: &TenantTx,
-    now: DateTime<Utc>,
-    invoice: InvoiceId,
-    lines: &[InvoiceLineId],
-    reason: &str,
-) -> Result<Issued> {
-    let reason = name("reason", reason, 500)?;
-    // The lock orders credit notes (and payments) of one invoice one after the other.
-    let inv = tx
-        .select::<invoice::Entity>()
-        .filter(invoice::Column::Id.eq(invoice.uuid()))
-        .filter(invoice::Column::Kind.eq("invoice"))
-        .filter(invoice::Column::Status.eq("issued"))
-        .lock_exclusive()
-        .one()
-        .await?
-        .ok_or_else(|| Error::not_found_field("invoiceId", "no such issued invoice"))?;
-    if lines.is_empty() {
-        return Err(Error::invalid(
-            "lineIds",
-            "name at least one line to credit",
-        ));
-    }
-    let all = lines_of(tx, invoice).await?;
-    let credited = credited_lines(tx, invoice).await?;
-    let mut chosen: Vec<&line::Model> = Vec::new();
-    for id in lines {
-        let l = all
-            .iter()
-            .find(|l| l.id == id.uuid())
-            .ok_or_else(|| Error::not_found_field("lineIds", "no such line on this invoice"))?;
-        if credited.contains(&l.id) {
-            return Err(Error::conflict("lineIds", "this line is already credited"));
-        }
-        if !chosen.iter().any(|c| c.id == l.id) {
-            chosen.push(l);
-        }
-    }
-    let buyer = accounts::load(tx, BillingAccountId::from_uuid(inv.account_id)).await?;
-    let c = buyer.currency;
-    let vat_of = |l: &line::Model| match (l.vat_basis_points, &l.exemption) {
-        (Some(bp), _) => Vat::Rate {
-            basis_points: bp as u32,
-        },
-        (None, m) => Vat::Exempt {
-            mention: m.clone().unwrap_or_default(),
-        },
-    };
-    let before: Vec<&line::Model> = all.iter().filter(|l| !credited.contains(&l.id)).collect();
-    let after: Vec<&line::Model> = before
-        .iter()
-        .copied()
-        .filter(|l| !chosen.iter().any(|c| c.id == l.id))
-        .collect();
-    let (b_groups, _) = vat::breakdown(
-        before
-            .iter()
-            .map(|l| (l.net_minor, vat_of(l)))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|(n, v)| (*n, v)),
-    )?;
-    let (a_groups, _) = vat::breakdown(
-        after
-            .iter()
-            .map(|l| (l.net_minor, vat_of(l)))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|(n, v)| (*n, v)),
-    )?;
-    let chosen_vats: Vec<(i64, Vat)> = chosen.iter().map(|l| (l.net_minor, vat_of(l))).collect();
-    let (c_groups, _) = vat::breakdown(chosen_vats.iter().map(|(n, v)| (*n, v)))?;
-    let breakdown: Vec<BreakdownRow> = c_groups
-        .iter()
-        .map(|g| {
-            let vat_in = |gs: &[vat::Group]| {
-                gs.iter()
-                    .find(|x| x.vat == g.vat)
-                    .map_or(0, |x| x.vat_minor)
-            };
-            BreakdownRow::from_group(&vat::Group {
-                vat: g.vat.clone(),
-                taxable_minor: g.taxable_minor,
-                vat_minor: vat_in(&b_groups) - vat_in(&a_groups),
-            })
-        })
-        .collect();
-    let priced: Vec<PricedLine> = chosen
-        .iter()
-        .map(|l| {
-            Ok(PricedLine {
-                input: LineInput {
-                    description: l.description.clone(),
-                    quantity: u32::try_from(l.quantity).map_err(|_| too_large())?,
-                    unit_price: Money::new(l.unit_price_minor, c),
-                    vat: vat_of(l),
-                    charge: l.charge_id.map(ChargeId::from_uuid),
-                },
-                net_minor: l.net_minor,
-                credits: Some(l.id),
-            })
-        })
-        .collect::<Result<_>>()?;
-    let (draft, stored) = write_draft(
-        tx,
-        now,
-        &buyer,
-        priced,
-        breakdown,
-        None,
-        None,
-        Some((invoice, reason)),
-    )
-    .await?;
-    finalise(tx, now, draft, &buyer, &stored).await
-}
-
-/// `credit` for an admin (operators and tenant admins).
-pub async fn credit_as(
-    tx: &TenantTx,
-    who: &Principal,
-    now: DateTime<Utc>,
-    invoice: InvoiceId,
-    lines: &[InvoiceLineId],
-    reason: &str,
-) -> Result<Issued> {
-    accounts::require_manager(who)?;
-    credit(tx, now, invoice, lines, reason).await
-}
-
-/// The invoice lines already credited by issued credit notes.
-async fn credited_lines(tx: &TenantTx, invoice: InvoiceId) -> Result<Vec<uuid::Uuid>> {
-    let notes: Vec<uuid::Uuid> = tx
-        .select::<invoice::Entity>()
-        .filter(invoice::Column::CorrectsId.eq(invoice.uuid()))
-        .filter(invoice::Column::Status.eq("issued"))
-        .all()
-        .await?
-        .into_iter()
-        .map(|n| n.id)
-        .collect();
-    if notes.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(tx
-        .select::<line::Entity>()
-        .filter(line::Column::InvoiceId.is_in(notes))
-        .all()
-        .await?
-        .into_iter()
-        .filter_map(|l| l.credits_line_id)
-        .collect())
 }
 
 /// Whether a billing account has any invoice (drafts included).

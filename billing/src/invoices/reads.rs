@@ -3,7 +3,7 @@
 //!
 //! State is never stored. It is, in this order: DRAFT (no number); CREDITED (credit notes
 //! cover the whole total); PAID (payments, less what refunds gave back, cover what credit notes
-//! left); PARTIALLY_PAID (something paid); OVERDUE (nothing paid and the due date has passed);
+//! left); OVERDUE (something left to pay after the due date); PARTIALLY_PAID (something paid);
 //! ISSUED. A credit note is ISSUED.
 
 use std::collections::HashMap;
@@ -148,10 +148,10 @@ fn state(m: &invoice::Model, s: Sums, today: NaiveDate) -> State {
         State::Credited
     } else if s.paid >= left {
         State::Paid
-    } else if s.paid > 0 {
-        State::PartiallyPaid
     } else if m.due_date.is_some_and(|d| today > d) {
         State::Overdue
+    } else if s.paid > 0 {
+        State::PartiallyPaid
     } else {
         State::Issued
     }
@@ -245,40 +245,113 @@ pub async fn get(
     id: InvoiceId,
 ) -> Result<Detail> {
     let m = readable(tx, who, id).await?;
-    let c = currency_of(&m.currency)?;
-    let s = sums(tx, &[m.id]).await?;
-    let lines = super::lines_of(tx, id).await?;
-    let vat = breakdown_rows(&m)?
-        .into_iter()
-        .map(|b| VatRow {
-            vat: match (b.basis_points, b.exemption) {
-                (Some(bp), _) => Vat::Rate { basis_points: bp },
-                (None, m) => Vat::Exempt {
-                    mention: m.unwrap_or_default(),
-                },
-            },
-            taxable: Money::new(b.taxable_minor, c),
-            amount: Money::new(b.vat_minor, c),
-        })
-        .collect();
+    assemble(tx, today, vec![m])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound)
+}
+
+/// The details of invoices a list already showed the caller (so no access check here), in a
+/// constant number of statements however many there are.
+pub async fn details(tx: &TenantTx, today: NaiveDate, invoices: &[Invoice]) -> Result<Vec<Detail>> {
+    if invoices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = invoices.iter().map(|i| i.id.uuid()).collect();
+    let mut models = tx
+        .select::<invoice::Entity>()
+        .filter(invoice::Column::Id.is_in(ids.clone()))
+        .all()
+        .await?;
+    // In the list's order.
+    models.sort_by_key(|m| ids.iter().position(|i| *i == m.id));
+    assemble(tx, today, models).await
+}
+
+/// Invoices with their lines, VAT rows, payments and credit notes: five statements in all.
+async fn assemble(
+    tx: &TenantTx,
+    today: NaiveDate,
+    models: Vec<invoice::Model>,
+) -> Result<Vec<Detail>> {
+    let ids: Vec<uuid::Uuid> = models.iter().map(|m| m.id).collect();
+    let s = sums(tx, &ids).await?;
+    let lines = tx
+        .select::<line::Entity>()
+        .filter(line::Column::InvoiceId.is_in(ids.clone()))
+        .order_by_asc(line::Column::Position)
+        .all()
+        .await?;
     let notes = tx
         .select::<invoice::Entity>()
-        .filter(invoice::Column::CorrectsId.eq(m.id))
+        .filter(invoice::Column::CorrectsId.is_in(ids.clone()))
         .filter(invoice::Column::Status.eq("issued"))
         .order_by_asc(invoice::Column::Id)
         .all()
-        .await?
+        .await?;
+    let payments = tx
+        .select::<payment::Entity>()
+        .filter(payment::Column::InvoiceId.is_in(ids))
+        .order_by_asc(payment::Column::Id)
+        .all()
+        .await?;
+    models
         .into_iter()
-        .map(|n| to_invoice(n, Sums::default(), today))
-        .collect::<Result<Vec<_>>>()?;
-    let payments = crate::payments::of_invoice(tx, id).await?;
-    Ok(Detail {
-        invoice: to_invoice(m.clone(), s.get(&m.id).copied().unwrap_or_default(), today)?,
-        lines: lines.iter().map(|l| to_line(l, c)).collect(),
-        vat,
-        payments,
-        credit_notes: notes,
-    })
+        .map(|m| {
+            let c = currency_of(&m.currency)?;
+            let vat = breakdown_rows(&m)?
+                .into_iter()
+                .map(|b| VatRow {
+                    vat: match (b.basis_points, b.exemption) {
+                        (Some(bp), _) => Vat::Rate { basis_points: bp },
+                        (None, m) => Vat::Exempt {
+                            mention: m.unwrap_or_default(),
+                        },
+                    },
+                    taxable: Money::new(b.taxable_minor, c),
+                    amount: Money::new(b.vat_minor, c),
+                })
+                .collect();
+            Ok(Detail {
+                lines: lines
+                    .iter()
+                    .filter(|l| l.invoice_id == m.id)
+                    .map(|l| to_line(l, c))
+                    .collect(),
+                vat,
+                payments: payments
+                    .iter()
+                    .filter(|p| p.invoice_id == m.id)
+                    .cloned()
+                    .map(crate::payments::to_payment)
+                    .collect::<Result<_>>()?,
+                credit_notes: notes
+                    .iter()
+                    .filter(|n| n.corrects_id == Some(m.id))
+                    .cloned()
+                    .map(|n| to_invoice(n, Sums::default(), today))
+                    .collect::<Result<_>>()?,
+                invoice: to_invoice(m.clone(), s.get(&m.id).copied().unwrap_or_default(), today)?,
+            })
+        })
+        .collect()
+}
+
+/// An invoice's state and what is left to pay, without access checks: for billing's own
+/// flows (a subscription whose renewal invoice is overdue). Unknown: `NotFound`.
+pub async fn status(tx: &TenantTx, today: NaiveDate, id: InvoiceId) -> Result<Invoice> {
+    let m = tx
+        .select::<invoice::Entity>()
+        .filter(invoice::Column::Id.eq(id.uuid()))
+        .one()
+        .await?
+        .ok_or(Error::NotFound)?;
+    let s = sums(tx, &[m.id])
+        .await?
+        .get(&m.id)
+        .copied()
+        .unwrap_or_default();
+    to_invoice(m, s, today)
 }
 
 /// Filters of the invoices list.

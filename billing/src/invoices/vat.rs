@@ -57,6 +57,30 @@ pub fn breakdown<'a>(lines: impl IntoIterator<Item = (i64, &'a Vat)>) -> Result<
     Ok((groups, total))
 }
 
+/// The VAT breakdown of a credit note for some of an invoice's uncredited lines (`crediting[i]`
+/// says whether `uncredited[i]` is credited now): per rate, the VAT of the uncredited lines
+/// before, less that of those left after. So the credit notes of an invoice add up to its VAT
+/// exactly, never a cent more, and each is within a cent of its own rate × taxable.
+pub fn credit_breakdown(uncredited: &[(i64, Vat)], crediting: &[bool]) -> Result<Vec<Group>> {
+    let all = |keep: &dyn Fn(usize) -> bool| {
+        breakdown(
+            uncredited
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, (n, v))| (*n, v)),
+        )
+    };
+    let (before, _) = all(&|_| true)?;
+    let (after, _) = all(&|i| !crediting.get(i).copied().unwrap_or(false))?;
+    let (mut now, _) = all(&|i| crediting.get(i).copied().unwrap_or(false))?;
+    let vat_in = |gs: &[Group], v: &Vat| gs.iter().find(|g| &g.vat == v).map_or(0, |g| g.vat_minor);
+    for g in &mut now {
+        g.vat_minor = vat_in(&before, &g.vat) - vat_in(&after, &g.vat);
+    }
+    Ok(now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +112,44 @@ mod tests {
         assert_eq!(groups.len(), 1);
         assert_eq!((groups[0].taxable_minor, groups[0].vat_minor), (99, 5));
         assert_eq!(total, 5);
+    }
+
+    #[test]
+    fn credit_notes_line_by_line_add_up_to_the_invoice_vat() {
+        // Three lines of 0.33 EUR at 5.5 %: the invoice's VAT is 0.05 (over 0.99), but each
+        // line alone would round to 0.02 (0.06 in all).
+        let r = rate(550);
+        let lines = vec![(33, r.clone()), (33, r.clone()), (33, r.clone())];
+        let first = credit_breakdown(&lines, &[true, false, false]).unwrap();
+        // 5 before (99), 4 after (66 -> 3.63 -> 4): 1.
+        assert_eq!((first[0].taxable_minor, first[0].vat_minor), (33, 1));
+        let rest = &lines[1..];
+        let second = credit_breakdown(rest, &[true, false]).unwrap();
+        // 4 before (66), 2 after (33 -> 1.815 -> 2): 2.
+        assert_eq!(second[0].vat_minor, 2);
+        let last = credit_breakdown(&rest[1..], &[true]).unwrap();
+        assert_eq!(last[0].vat_minor, 2);
+        assert_eq!(
+            first[0].vat_minor + second[0].vat_minor + last[0].vat_minor,
+            5
+        );
+        // Crediting everything at once gives the invoice's VAT.
+        let whole = credit_breakdown(&lines, &[true, true, true]).unwrap();
+        assert_eq!(whole[0].vat_minor, 5);
+        // Exempt lines credit no VAT; other rates are untouched.
+        let exempt = Vat::Exempt {
+            mention: "Art. 261-4-4°".into(),
+        };
+        let mixed = vec![(45_000, exempt.clone()), (10_000, rate(2000))];
+        let g = credit_breakdown(&mixed, &[true, false]).unwrap();
+        assert_eq!(
+            g,
+            vec![Group {
+                vat: exempt,
+                taxable_minor: 45_000,
+                vat_minor: 0
+            }]
+        );
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub struct Payment {
     pub created_at: DateTime<Utc>,
 }
 
-fn to_payment(m: payment::Model) -> Result<Payment> {
+pub(crate) fn to_payment(m: payment::Model) -> Result<Payment> {
     let c = Currency::parse("currency", &m.currency)
         .map_err(|_| Error::Internal(format!("stored currency {:?}", m.currency)))?;
     Ok(Payment {
@@ -405,18 +405,6 @@ async fn refund_of(
     )
     .await?;
     Ok(())
-}
-
-/// An invoice's payments and refunds, oldest first (callers check access to the invoice).
-pub(crate) async fn of_invoice(tx: &TenantTx, id: InvoiceId) -> Result<Vec<Payment>> {
-    tx.select::<payment::Entity>()
-        .filter(payment::Column::InvoiceId.eq(id.uuid()))
-        .order_by_asc(payment::Column::Id)
-        .all()
-        .await?
-        .into_iter()
-        .map(to_payment)
-        .collect()
 }
 
 /// Payments and refunds the caller may read (of one invoice, or all), oldest first.

@@ -57,9 +57,23 @@ impl InvoiceQuery {
             to,
             buyer,
         };
-        let p = reads::list(&tx, who, scope.deps.clock.today(), filter, page)
-            .await?
-            .map(InvoiceGql::new);
+        let today = scope.deps.clock.today();
+        let p = reads::list(&tx, who, today, filter, page).await?;
+        // Lines, VAT rows, payments or credit notes asked for: loaded for the whole page at
+        // once, not invoice by invoice.
+        let node = ctx.look_ahead().field("edges").field("node");
+        let deep = ["lines", "vatBreakdown", "payments", "creditNotes"]
+            .iter()
+            .any(|f| node.field(f).exists());
+        let p = if deep {
+            let details = reads::details(&tx, today, &p.items).await?;
+            spaces_tenants::kernel::page::Page {
+                items: details.into_iter().map(InvoiceGql::with_detail).collect(),
+                has_next_page: p.has_next_page,
+            }
+        } else {
+            p.map(InvoiceGql::new)
+        };
         Ok(connection(p, |i| i.inv.id.uuid(), page.after.is_some()))
     }
 }

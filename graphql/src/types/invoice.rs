@@ -13,11 +13,12 @@ use crate::types::payment::PaymentGql;
 pub enum InvoiceStatusGql {
     /// Not issued yet: no number.
     Draft,
-    /// Issued, nothing paid, not yet due.
+    /// Issued, nothing paid, not past its due date.
     Issued,
+    /// Paid in part, not past its due date.
     PartiallyPaid,
     Paid,
-    /// Nothing paid and past its due date.
+    /// Something left to pay after its due date.
     Overdue,
     /// Credit notes cover its whole total.
     Credited,
