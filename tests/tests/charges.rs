@@ -162,12 +162,12 @@ async fn pending_charges(backend: Backend) {
 }
 
 #[tokio::test]
-async fn pending_charges_on_sqlite() {
+async fn pending_charges_on_on_sqlite() {
     pending_charges(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn pending_charges_on_postgres() {
+async fn pending_charges_on_on_postgres() {
     pending_charges(Backend::Postgres).await;
 }
 
@@ -240,12 +240,12 @@ async fn nobody_pays(backend: Backend) {
 }
 
 #[tokio::test]
-async fn nobody_pays_sqlite() {
+async fn nobody_pays_on_sqlite() {
     nobody_pays(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn nobody_pays_postgres() {
+async fn nobody_pays_on_postgres() {
     nobody_pays(Backend::Postgres).await;
 }
 
@@ -334,11 +334,11 @@ async fn invoiced_charges(backend: Backend) {
 }
 
 #[tokio::test]
-async fn invoiced_charges_on_sqlite() {
+async fn invoiced_charges_on_on_sqlite() {
     invoiced_charges(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn invoiced_charges_on_postgres() {
+async fn invoiced_charges_on_on_postgres() {
     invoiced_charges(Backend::Postgres).await;
 }

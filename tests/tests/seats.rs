@@ -370,12 +370,12 @@ async fn seat_limits(backend: Backend) {
 }
 
 #[tokio::test]
-async fn seat_limits_on_sqlite() {
+async fn seat_limits_on_on_sqlite() {
     seat_limits(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn seat_limits_on_postgres() {
+async fn seat_limits_on_on_postgres() {
     seat_limits(Backend::Postgres).await;
 }
 
@@ -452,12 +452,12 @@ async fn requests_hold_seats(backend: Backend) {
 }
 
 #[tokio::test]
-async fn requests_hold_seats_sqlite() {
+async fn requests_hold_seats_on_sqlite() {
     requests_hold_seats(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn requests_hold_seats_postgres() {
+async fn requests_hold_seats_on_postgres() {
     requests_hold_seats(Backend::Postgres).await;
 }
 
@@ -561,12 +561,12 @@ async fn last_seats_race(backend: Backend) {
 }
 
 #[tokio::test]
-async fn last_seats_race_on_postgres() {
+async fn last_seats_race_on_on_postgres() {
     last_seats_race(Backend::Postgres).await;
 }
 
 #[tokio::test]
-async fn last_seats_race_on_sqlite() {
+async fn last_seats_race_on_on_sqlite() {
     last_seats_race(Backend::Sqlite).await;
 }
 
@@ -711,11 +711,11 @@ async fn walls(backend: Backend) {
 }
 
 #[tokio::test]
-async fn subscription_walls_on_sqlite() {
+async fn subscription_walls_on_on_sqlite() {
     walls(Backend::Sqlite).await;
 }
 
 #[tokio::test]
-async fn subscription_walls_on_postgres() {
+async fn subscription_walls_on_on_postgres() {
     walls(Backend::Postgres).await;
 }
