@@ -135,7 +135,7 @@ async fn pending_charges(backend: Backend) {
     assert_eq!(ok(&v)["editionEnrolments"]["edges"], json!([]));
 
     // Durand pays: the enrolment charges 450.00 EUR on Durand's account, pending.
-    let durand_account = seats::billing_account(&app, &c.id, &durand).await;
+    let durand_account = fixtures::billing_account(&app, &c, &durand).await;
     let v = enrol(&app, &c, &e, &lea).await;
     let enrolment = ok(&v)["enrol"]["id"].as_str().unwrap().to_owned();
     let list = charges_of(&app, &c, &enrolment).await;
@@ -216,7 +216,7 @@ async fn nobody_pays(backend: Backend) {
     );
 
     // Durand pays in EUR; an edition priced in USD finds no account to pay it.
-    seats::billing_account(&app, &c.id, &durand).await;
+    fixtures::billing_account(&app, &c, &durand).await;
     let usd = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
     let v = app
         .gql(
@@ -257,7 +257,7 @@ async fn invoiced_charges(backend: Backend) {
     let op = fixtures::operator(&app).await;
     let c = fixtures::campus(&app, &op).await;
     let durand = fixtures::company(&app, &c, "Durand").await;
-    seats::billing_account(&app, &c.id, &c.root_id).await;
+    fixtures::billing_account(&app, &c, &c.root_id).await;
     let course = fixtures::published_course(&app, &op, "Food safety").await;
     let monthly = priced_edition(&app, &c, &course, 45_000, json!({ "vatBasisPoints": 0 })).await;
     let at_once = priced_edition(

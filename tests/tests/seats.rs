@@ -29,51 +29,10 @@ pub async fn plan(app: &TestApp, op: &str, seats: i64, price_minor: i64) -> Stri
     ok(&v)["createPlan"]["id"].as_str().unwrap().to_owned()
 }
 
-/// A billing account for `org`, written below the API (the accounts area's mutation lands in
-/// the same merge); returns its id.
-pub async fn billing_account(app: &TestApp, tenant: &str, org: &str) -> String {
-    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-    let db = &app.state.deps.db;
-    let backend = db.backend();
-    let id = uuid::Uuid::now_v7();
-    let uuid = |s: &str| sea_orm::Value::from(uuid::Uuid::parse_str(s).unwrap());
-    let tx = db.connection().begin().await.unwrap();
-    if db.is_postgres() {
-        tx.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT set_config('app.tenant_id', $1, true)",
-            [tenant.into()],
-        ))
-        .await
-        .unwrap();
-    }
-    let sql = "INSERT INTO billing_accounts (tenant_id, id, organisation_id, legal_name, address_line, postcode, city, country, invoice_email, currency, created_at, updated_at) \
-               VALUES ($1, $2, $3, 'Campus SAS', '1 rue de la Paix', '75002', 'Paris', 'FR', 'billing@campus.test', 'EUR', $4, $4)";
-    let sql = if db.is_postgres() {
-        sql.to_owned()
-    } else {
-        sql.replace('$', "?")
-    };
-    tx.execute_raw(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [
-            uuid(tenant),
-            id.into(),
-            uuid(org),
-            chrono::Utc::now().into(),
-        ],
-    ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id.to_string()
-}
-
 /// Sells `plan` to the campus from today, paid by a new billing account of its root (one per
 /// organisation: call once per campus).
 pub async fn sell(app: &TestApp, op: &str, c: &Campus, plan: &str, seats: Option<i64>) -> Value {
-    let account = billing_account(app, &c.id, &c.root_id).await;
+    let account = fixtures::billing_account(app, &c, &c.root_id).await;
     let today = app.state.deps.clock.today();
     let v = app
         .gql(
@@ -165,7 +124,7 @@ async fn seat_limits(backend: Backend) {
             None,
             Some(&op),
             SELL,
-            json!({ "i": { "spaceId": c.id, "planId": p, "startsOn": "2026-01-01", "billingAccountId": billing_account(&app, &c.id, &company).await } }),
+            json!({ "i": { "spaceId": c.id, "planId": p, "startsOn": "2026-01-01", "billingAccountId": fixtures::billing_account(&app, &c, &company).await } }),
         )
         .await;
     assert_eq!(code(&again), "CONFLICT", "{again}");
@@ -176,7 +135,7 @@ async fn seat_limits(backend: Backend) {
             None,
             Some(&op),
             SELL,
-            json!({ "i": { "spaceId": other.id, "planId": p, "startsOn": "2020-01-01", "billingAccountId": billing_account(&app, &other.id, &other.root_id).await } }),
+            json!({ "i": { "spaceId": other.id, "planId": p, "startsOn": "2020-01-01", "billingAccountId": fixtures::billing_account(&app, &other, &other.root_id).await } }),
         )
         .await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
@@ -628,7 +587,7 @@ async fn walls(backend: Backend) {
     }
     // Selling to B with A's billing account: the account is unknown in B.
     let a_company = fixtures::company(&app, &a, "Durand").await;
-    let acc_a = billing_account(&app, &a.id, &a_company).await;
+    let acc_a = fixtures::billing_account(&app, &a, &a_company).await;
     let v = app
         .gql(
             None,
