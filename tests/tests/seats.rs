@@ -32,7 +32,7 @@ pub async fn plan(app: &TestApp, op: &str, seats: i64, price_minor: i64) -> Stri
 /// Sells `plan` to the campus from today, paid by a new billing account of its root (one per
 /// organisation: call once per campus).
 pub async fn sell(app: &TestApp, op: &str, c: &Campus, plan: &str, seats: Option<i64>) -> Value {
-    let account = fixtures::billing_account(app, &c, &c.root_id).await;
+    let account = fixtures::billing_account(app, c, &c.root_id).await;
     let today = app.state.deps.clock.today();
     let v = app
         .gql(
