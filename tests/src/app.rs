@@ -92,6 +92,25 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
         hasher: Option<spaces_tenants::auth::password::Hasher>,
     ) -> TestApp {
+        Self::start_inner(backend, tweak, hasher, None).await
+    }
+
+    /// As `start_with`, with `gate` in place of billing's admission gate (the billing bench
+    /// compares enrolment with and without it, e.g. `enrolments::NoGate`).
+    pub async fn start_with_gate(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        gate: Arc<dyn spaces_tenants::enrolments::AdmissionGate>,
+    ) -> TestApp {
+        Self::start_inner(backend, tweak, None, Some(gate)).await
+    }
+
+    async fn start_inner(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        hasher: Option<spaces_tenants::auth::password::Hasher>,
+        gate: Option<Arc<dyn spaces_tenants::enrolments::AdmissionGate>>,
+    ) -> TestApp {
         // Logs go to the test's captured output, shown when a test fails (see `logs`).
         crate::logs::init();
         let data_dir = fresh_dir();
@@ -128,10 +147,17 @@ impl TestApp {
                 spaces_tenants::auth::password::MAX_WAIT,
             )
         });
-        let app = App::build_with_hasher(config, hasher)
+        let mut app = App::build_with_hasher(config, hasher)
             .await
             .context("building the app")
             .unwrap();
+        if let Some(gate) = gate {
+            // Nothing else holds the state before `serve`, so it can still be changed in place.
+            let deps = Arc::get_mut(&mut app.state)
+                .and_then(|s| Arc::get_mut(&mut s.deps))
+                .expect("the app's state is not shared before serve");
+            deps.admission = gate;
+        }
         let state = app.state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
