@@ -5,6 +5,7 @@
 mod accounts;
 mod auth;
 mod billing_accounts;
+mod billing_model;
 mod campus;
 mod catalogue;
 mod charges;
