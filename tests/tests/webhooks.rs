@@ -63,7 +63,8 @@ async fn signatures_are_checked(backend: Backend) {
         ("garbage", Some(format!("t={now},v1=deadbeef"))),
         ("wrong secret", Some(sign("whsec_someone_else", now, &body))),
         ("stale", Some(sign(SECRETS[1], now - 301, &body))),
-        ("from the future", Some(sign(SECRETS[1], now + 301, &body))),
+        // Well past the tolerance: the server reads its clock a moment after `now` was taken.
+        ("from the future", Some(sign(SECRETS[1], now + 360, &body))),
         (
             "another body",
             Some(sign(SECRETS[1], now, &other_event("evt_other"))),
