@@ -291,6 +291,9 @@ pub async fn refund(
     else {
         return Err(Error::NotFound);
     };
+    // The invoice's lock first, as `record` takes it: two deliveries of one refund then take
+    // turns, and the second sees the first's row instead of hitting the unique index.
+    locked_invoice(tx, InvoiceId::from_uuid(paid.invoice_id)).await?;
     let done = tx
         .select::<payment::Entity>()
         .filter(payment::Column::Kind.eq("refund"))
