@@ -4,6 +4,8 @@
 pub mod checks;
 pub(crate) mod entity;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use spaces_tenants::kernel::page::{Page, PageRequest};
@@ -322,17 +324,40 @@ pub async fn nearest(
     organisation: OrganisationId,
 ) -> Result<Option<BillingAccount>> {
     let up = organisations::ancestry_of(tx, organisation).await?;
-    let ids: Vec<uuid::Uuid> = up.iter().map(|o| o.uuid()).collect();
-    let rows = tx
-        .select::<account::Entity>()
-        .filter(account::Column::OrganisationId.is_in(ids))
-        .all()
-        .await?;
-    // The deepest node of the ancestry that has one.
-    for o in up.iter().rev() {
-        if let Some(m) = rows.iter().find(|m| m.organisation_id == o.uuid()) {
-            return BillingAccount::from_model(m.clone()).map(Some);
+    let found = accounts_on(tx, std::slice::from_ref(&up)).await?;
+    deepest(&found, &up)
+        .cloned()
+        .map(BillingAccount::from_model)
+        .transpose()
+}
+
+/// The billing accounts of the organisations on the given paths, by organisation.
+pub(crate) async fn accounts_on(
+    tx: &TenantTx,
+    ancestries: &[Vec<OrganisationId>],
+) -> Result<BTreeMap<uuid::Uuid, account::Model>> {
+    let mut orgs: Vec<uuid::Uuid> = ancestries.iter().flatten().map(|o| o.uuid()).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let mut found = BTreeMap::new();
+    // In chunks: an import names many organisations, a statement takes a bounded list.
+    for chunk in orgs.chunks(500) {
+        for a in tx
+            .select::<account::Entity>()
+            .filter(account::Column::OrganisationId.is_in(chunk.iter().copied()))
+            .all()
+            .await?
+        {
+            found.insert(a.organisation_id, a);
         }
     }
-    Ok(None)
+    Ok(found)
+}
+
+/// The nearest billing account up a path (the deepest organisation that has one).
+pub(crate) fn deepest<'a>(
+    accounts: &'a BTreeMap<uuid::Uuid, account::Model>,
+    ancestry: &[OrganisationId],
+) -> Option<&'a account::Model> {
+    ancestry.iter().rev().find_map(|o| accounts.get(&o.uuid()))
 }

@@ -66,37 +66,6 @@ pub fn price_of(edition: &Edition) -> Result<Option<Money>> {
     }
 }
 
-/// The billing accounts of the organisations on the given paths, by organisation.
-pub(crate) async fn accounts_on(
-    tx: &TenantTx,
-    ancestries: &[Vec<OrganisationId>],
-) -> Result<BTreeMap<uuid::Uuid, account::Model>> {
-    let mut orgs: Vec<uuid::Uuid> = ancestries.iter().flatten().map(|o| o.uuid()).collect();
-    orgs.sort_unstable();
-    orgs.dedup();
-    let mut found = BTreeMap::new();
-    // In chunks: an import names many organisations, a statement takes a bounded list.
-    for chunk in orgs.chunks(500) {
-        for a in tx
-            .select::<account::Entity>()
-            .filter(account::Column::OrganisationId.is_in(chunk.iter().copied()))
-            .all()
-            .await?
-        {
-            found.insert(a.organisation_id, a);
-        }
-    }
-    Ok(found)
-}
-
-/// The nearest billing account up a path (the deepest organisation that has one).
-pub(crate) fn nearest<'a>(
-    accounts: &'a BTreeMap<uuid::Uuid, account::Model>,
-    ancestry: &[OrganisationId],
-) -> Option<&'a account::Model> {
-    ancestry.iter().rev().find_map(|o| accounts.get(&o.uuid()))
-}
-
 pub(crate) fn billing_account_required() -> Error {
     Error::refused(
         "BILLING_ACCOUNT_REQUIRED",
@@ -129,7 +98,7 @@ pub(crate) async fn create(
     placed: &[spaces_tenants::enrolments::Placed],
 ) -> Result<()> {
     let ancestries: Vec<Vec<OrganisationId>> = placed.iter().map(|p| p.ancestry.clone()).collect();
-    let accounts = accounts_on(tx, &ancestries).await?;
+    let accounts = crate::accounts::accounts_on(tx, &ancestries).await?;
     let until = now + chrono::Duration::days(i64::from(edition.billing.withdrawal_days));
     let description = format!(
         "Enrolment: {}",
@@ -144,7 +113,8 @@ pub(crate) async fn create(
     };
     let mut rows = Vec::with_capacity(placed.len());
     for p in placed {
-        let acc = nearest(&accounts, &p.ancestry).ok_or_else(billing_account_required)?;
+        let acc = crate::accounts::deepest(&accounts, &p.ancestry)
+            .ok_or_else(billing_account_required)?;
         same_currency(acc, price)?;
         rows.push(charge::ActiveModel {
             tenant_id: sea_orm::NotSet,

@@ -120,10 +120,10 @@ impl AdmissionGate for BillingGate {
         }
         // Checked here, before the batch is placed, so that a refusal writes nothing.
         if let Some(price) = charges::price_of(batch.edition)? {
-            let accounts = charges::accounts_on(tx, batch.ancestries).await?;
+            let accounts = crate::accounts::accounts_on(tx, batch.ancestries).await?;
             for a in batch.ancestries {
-                let account =
-                    charges::nearest(&accounts, a).ok_or_else(charges::billing_account_required)?;
+                let account = crate::accounts::deepest(&accounts, a)
+                    .ok_or_else(charges::billing_account_required)?;
                 charges::same_currency(account, price)?;
             }
         }
