@@ -10,4 +10,9 @@ spaces_tenants::typed_id!(
     LedgerTransactionId,
     LedgerEntryId,
     PaymentId,
+    FunderId,
+    VoucherBatchId,
+    VoucherId,
+    RedemptionId,
+    EnrolmentPaymentId,
 );

@@ -104,6 +104,33 @@ fn load_keys(config: &Config) -> anyhow::Result<Keys> {
     Ok(keys)
 }
 
+/// The voucher code key: the configured file, or one generated into the data directory.
+fn load_voucher_key(config: &Config) -> anyhow::Result<spaces_billing::vouchers::VoucherKey> {
+    use spaces_billing::vouchers::VoucherKey;
+    let path = match &config.voucher_key_file {
+        Some(p) => p.clone(),
+        None => {
+            let p = config.data_dir.join("voucher-key.hex");
+            if !p.exists() {
+                std::fs::create_dir_all(&config.data_dir)
+                    .with_context(|| format!("creating {}", config.data_dir.display()))?;
+                let key = VoucherKey::generate().context("drawing a voucher key")?;
+                write_private_key(&p, &key.to_hex())?;
+            }
+            tracing::warn!(path = %p.display(), "using a development voucher key generated into the data directory; set SPACES_VOUCHER_KEY_FILE in production");
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading the voucher key {}", path.display()))?;
+    VoucherKey::from_hex(&text).with_context(|| {
+        format!(
+            "the voucher key {} must hold 64 hex digits (32 bytes)",
+            path.display()
+        )
+    })
+}
+
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let hasher = Hasher::global(config.hash_slots, config.hash_queue);
@@ -180,6 +207,7 @@ impl App {
             .context("SPACES_REFRESH_TOKEN_TTL_SECS")?;
         spaces_billing::invoices::seller::configure(config.seller.clone());
         let clock = spaces_tenants::Clock::system();
+        let voucher_key = load_voucher_key(&config)?;
         let deps = Arc::new(Deps {
             db,
             keys,
@@ -203,8 +231,10 @@ impl App {
                         basis_points: config.edition_vat_basis_points,
                     },
                 },
+                voucher_key.clone(),
             )),
             clock,
+            voucher_key,
         });
         let schema = build_schema(config.introspection);
         let smtp = config

@@ -71,6 +71,11 @@ pub struct Config {
     /// `SPACES_EDITION_VAT_EXEMPT_MENTION`: when set, such editions are VAT-exempt with this legal
     /// mention instead (a training body under article 261-4-4° a of the French CGI).
     pub edition_vat_exempt_mention: Option<String>,
+    // Vouchers: the key of the code hashes.
+    /// `SPACES_VOUCHER_KEY_FILE`: 64 hex digits, the HMAC key voucher codes are stored under.
+    /// Unset: a key generated into the data directory (development). Losing or changing it
+    /// makes every issued code unknown.
+    pub voucher_key_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -287,6 +292,7 @@ impl Config {
                 .unwrap_or(2000),
             edition_vat_exempt_mention: var("SPACES_EDITION_VAT_EXEMPT_MENTION")
                 .filter(|m| !m.trim().is_empty()),
+            voucher_key_file: var("SPACES_VOUCHER_KEY_FILE").map(PathBuf::from),
         };
         if config.edition_vat_basis_points > 10_000 {
             bail!("SPACES_EDITION_VAT_BASIS_POINTS must be at most 10000 (100 %)");

@@ -113,6 +113,18 @@ impl From<Error> for ApiError {
                 retry_after_secs: None,
                 figures: figures.into(),
             },
+            Error::VoucherInvalid {
+                field,
+                reason,
+                message,
+            } => ApiError {
+                code: "VOUCHER_INVALID",
+                message: format!("{field}: {message}"),
+                field: Some(field.into_owned()),
+                reason: Some(reason.to_owned()),
+                retry_after_secs: None,
+                figures: Box::default(),
+            },
             Error::RateLimited { retry_after_secs } => ApiError {
                 code: "RATE_LIMITED",
                 message: format!("too many attempts; retry in {retry_after_secs} s"),

@@ -33,6 +33,8 @@ pub struct Deps {
     pub admission: Arc<dyn spaces_tenants::enrolments::AdmissionGate>,
     /// The time billing and scheduled work go by; tests move it forward.
     pub clock: spaces_tenants::Clock,
+    /// The key voucher codes are stored under (HMAC).
+    pub voucher_key: spaces_billing::vouchers::VoucherKey,
 }
 
 impl Deps {

@@ -282,7 +282,9 @@ pub const TENANT_TABLES: &[&str] = &[
     "edition_organisations",
     "editions",
     "enrolment_events",
+    "enrolment_payments",
     "enrolments",
+    "funders",
     "idempotency_keys",
     "invitations",
     "invoice_counters",
@@ -302,6 +304,9 @@ pub const TENANT_TABLES: &[&str] = &[
     "role_grants",
     "subscriptions",
     "tenant_domains",
+    "voucher_batches",
+    "voucher_redemptions",
+    "vouchers",
 ];
 
 /// Platform tables whose rows name a space but belong to none (no RLS: a worker reads across

@@ -486,6 +486,7 @@ async fn admission_gate(backend: Backend) {
         Enrolee::Person(PersonId::from_uuid(uuid(&lea))),
         None,
         url,
+        &[],
     )
     .await;
     assert!(

@@ -341,4 +341,21 @@ async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
            VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000004', '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000b1', 'Probe', 4500, 'EUR', 2000, 'pending', now(), now(), now());"
     ))
     .await;
+    // Vouchers: a funder on A's organisation, a batch, a code, its redemption on A's enrolment
+    // (by that enrolment's person), and a learner's payment for it.
+    app.owner_sql(&format!(
+        "INSERT INTO funders (tenant_id, id, name, kind, contact_name, contact_email, organisation_id, created_at, updated_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-0000000000f1', 'Probe fund', 'sector_fund', 'C', 'c@a.test', '{org}', now(), now()); \
+         INSERT INTO voucher_batches (tenant_id, id, funder_id, name, funder_kind, code_count, face_value_minor, currency, valid_from, valid_until, uses_per_code, created_at) \
+           VALUES ('{t}', '00000000-0000-7000-8000-0000000000f2', '00000000-0000-7000-8000-0000000000f1', 'B', 'sector_fund', 1, 5000, 'EUR', now(), now() + interval '1 day', 1, now()); \
+         INSERT INTO vouchers (tenant_id, id, batch_id, code_hash, uses, max_uses) \
+           VALUES ('{t}', '00000000-0000-7000-8000-0000000000f3', '00000000-0000-7000-8000-0000000000f2', 'probe-hash', 1, 1); \
+         INSERT INTO voucher_redemptions (tenant_id, id, voucher_id, batch_id, funder_id, enrolment_id, person_id, amount_minor, currency, status, created_at, updated_at) \
+           SELECT '{t}', gen_random_uuid(), '00000000-0000-7000-8000-0000000000f3', '00000000-0000-7000-8000-0000000000f2', '00000000-0000-7000-8000-0000000000f1', e.id, e.person_id, 5000, 'EUR', 'confirmed', now(), now() \
+             FROM enrolments e WHERE e.tenant_id = '{t}' AND e.id = '00000000-0000-7000-8000-000000000004'; \
+         INSERT INTO enrolment_payments (tenant_id, id, enrolment_id, person_id, invoice_id, amount_minor, currency, provider, checkout_id, checkout_url, status, expires_at, created_at, updated_at) \
+           SELECT '{t}', gen_random_uuid(), e.id, e.person_id, '00000000-0000-7000-8000-0000000000c1', 1000, 'EUR', 'stripe', 'cs_probe', 'https://pay.test/cs_probe', 'awaiting', now(), now(), now() \
+             FROM enrolments e WHERE e.tenant_id = '{t}' AND e.id = '00000000-0000-7000-8000-000000000004';"
+    ))
+    .await;
 }

@@ -9,6 +9,9 @@ pub(crate) mod account {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub organisation_id: Uuid,
+        /// Set on a learner's own account (they pay for themselves); such accounts are never
+        /// an organisation's, and the lookup of who pays for an organisation skips them.
+        pub person_id: Option<Uuid>,
         pub legal_name: String,
         pub address_line: String,
         pub postcode: String,

@@ -170,6 +170,7 @@ pub async fn create(
     if tx
         .select::<account::Entity>()
         .filter(account::Column::OrganisationId.eq(organisation.uuid()))
+        .filter(account::Column::PersonId.is_null())
         .count()
         .await?
         > 0
@@ -183,6 +184,7 @@ pub async fn create(
         tenant_id: Set(uuid::Uuid::nil()),
         id: Set(BillingAccountId::new().uuid()),
         organisation_id: Set(organisation.uuid()),
+        person_id: Set(None),
         legal_name: Set(p.legal_name),
         address_line: Set(p.address_line),
         postcode: Set(p.postcode),
@@ -278,6 +280,7 @@ pub async fn of_organisation(
     let Some(m) = tx
         .select::<account::Entity>()
         .filter(account::Column::OrganisationId.eq(organisation.uuid()))
+        .filter(account::Column::PersonId.is_null())
         .one()
         .await?
     else {
@@ -345,6 +348,7 @@ pub(crate) async fn accounts_on(
         for a in tx
             .select::<account::Entity>()
             .filter(account::Column::OrganisationId.is_in(chunk.iter().copied()))
+            .filter(account::Column::PersonId.is_null())
             .all()
             .await?
         {

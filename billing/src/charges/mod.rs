@@ -43,6 +43,10 @@ pub(crate) mod charge {
         pub withdrawal_until: DateTimeUtc,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// `company` | `funder` | `learner`: whose share of the seat this is.
+        pub payer: String,
+        pub funder_id: Option<Uuid>,
+        pub redemption_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -133,6 +137,9 @@ pub(crate) async fn create(
             withdrawal_until: Set(until),
             created_at: Set(now),
             updated_at: Set(now),
+            payer: Set("company".to_owned()),
+            funder_id: Set(None),
+            redemption_id: Set(None),
         });
     }
     let ids: Vec<uuid::Uuid> = rows

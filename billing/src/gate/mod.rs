@@ -20,17 +20,29 @@ use spaces_tenants::{Clock, EnrolmentId, Error, Result, TenantTx};
 
 use crate::invoices::Vat;
 use crate::subscriptions::{self, Status};
+use crate::vouchers::VoucherKey;
 use crate::{charges, subscriptions::entity::subscription};
 
 pub struct BillingGate {
     clock: Clock,
     /// The VAT of a priced edition that sets no rate of its own.
     default_vat: Vat,
+    /// Voucher codes are looked up by their hash under this key.
+    voucher_key: VoucherKey,
 }
 
 impl BillingGate {
-    pub fn new(clock: Clock, default_vat: Vat) -> Self {
-        Self { clock, default_vat }
+    pub fn new(clock: Clock, default_vat: Vat, voucher_key: VoucherKey) -> Self {
+        Self {
+            clock,
+            default_vat,
+            voucher_key,
+        }
+    }
+
+    /// The key voucher codes are looked up under.
+    pub fn voucher_key(&self) -> &VoucherKey {
+        &self.voucher_key
     }
 
     fn vat_of(&self, edition: &Edition) -> Vat {

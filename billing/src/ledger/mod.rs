@@ -29,6 +29,12 @@ pub enum Account {
     VatPayable,
     Cash,
     Refunds,
+    /// What a funder owes for redemptions of its vouchers not invoiced yet (its billing
+    /// account).
+    FunderReceivable(BillingAccountId),
+    /// The counterpart of a redemption not invoiced yet: cleared when the funder's invoice is
+    /// issued, reversed when the redemption is released or withdrawn.
+    VoucherLiability,
 }
 
 /// An account's kind, without the billing account a receivable belongs to.
@@ -39,6 +45,8 @@ pub enum AccountKind {
     VatPayable,
     Cash,
     Refunds,
+    FunderReceivable,
+    VoucherLiability,
 }
 
 impl AccountKind {
@@ -49,6 +57,8 @@ impl AccountKind {
             AccountKind::VatPayable => "vat_payable",
             AccountKind::Cash => "cash",
             AccountKind::Refunds => "refunds",
+            AccountKind::FunderReceivable => "funder_receivable",
+            AccountKind::VoucherLiability => "voucher_liability",
         }
     }
 
@@ -59,6 +69,8 @@ impl AccountKind {
             "vat_payable" => AccountKind::VatPayable,
             "cash" => AccountKind::Cash,
             "refunds" => AccountKind::Refunds,
+            "funder_receivable" => AccountKind::FunderReceivable,
+            "voucher_liability" => AccountKind::VoucherLiability,
             _ => return None,
         })
     }
@@ -72,13 +84,15 @@ impl Account {
             Account::VatPayable => AccountKind::VatPayable,
             Account::Cash => AccountKind::Cash,
             Account::Refunds => AccountKind::Refunds,
+            Account::FunderReceivable(_) => AccountKind::FunderReceivable,
+            Account::VoucherLiability => AccountKind::VoucherLiability,
         }
     }
 
     /// The billing account a receivable belongs to (None for the space's own accounts).
     pub fn billing_account(self) -> Option<BillingAccountId> {
         match self {
-            Account::Receivable(id) => Some(id),
+            Account::Receivable(id) | Account::FunderReceivable(id) => Some(id),
             _ => None,
         }
     }
@@ -92,7 +106,8 @@ impl Account {
     ) -> Result<Self> {
         match (kind, billing_account) {
             (AccountKind::Receivable, Some(id)) => Ok(Account::Receivable(id)),
-            (AccountKind::Receivable, None) => Err(Error::invalid(
+            (AccountKind::FunderReceivable, Some(id)) => Ok(Account::FunderReceivable(id)),
+            (AccountKind::Receivable | AccountKind::FunderReceivable, None) => Err(Error::invalid(
                 field,
                 "a receivable belongs to a billing account: name it",
             )),
@@ -104,6 +119,7 @@ impl Account {
             (AccountKind::VatPayable, None) => Ok(Account::VatPayable),
             (AccountKind::Cash, None) => Ok(Account::Cash),
             (AccountKind::Refunds, None) => Ok(Account::Refunds),
+            (AccountKind::VoucherLiability, None) => Ok(Account::VoucherLiability),
         }
     }
 }
@@ -115,6 +131,15 @@ pub enum Kind {
     CreditNote,
     Payment,
     Refund,
+    /// A voucher covered part of a seat: the funder owes it (funder receivable), against the
+    /// voucher liability.
+    Redemption,
+    /// A redemption given back (released unpaid, or withdrawn before the funder's invoice):
+    /// the reverse of its `Redemption`.
+    RedemptionRelease,
+    /// The funder's invoice now carries the redemption: its funder receivable and liability are
+    /// cleared, and the invoice's own posting holds the receivable.
+    RedemptionInvoiced,
 }
 
 impl Kind {
@@ -124,6 +149,9 @@ impl Kind {
             Kind::CreditNote => "credit_note",
             Kind::Payment => "payment",
             Kind::Refund => "refund",
+            Kind::Redemption => "redemption",
+            Kind::RedemptionRelease => "redemption_release",
+            Kind::RedemptionInvoiced => "redemption_invoiced",
         }
     }
 
@@ -133,6 +161,9 @@ impl Kind {
             "credit_note" => Kind::CreditNote,
             "payment" => Kind::Payment,
             "refund" => Kind::Refund,
+            "redemption" => Kind::Redemption,
+            "redemption_release" => Kind::RedemptionRelease,
+            "redemption_invoiced" => Kind::RedemptionInvoiced,
             _ => return None,
         })
     }

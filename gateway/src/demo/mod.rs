@@ -159,7 +159,17 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         .get("hugo")
         .copied()
         .ok_or_else(|| anyhow::anyhow!("the demo learner hugo is missing"))?;
-    enrolments::enrol(&tx, &admin, gate, priced, Enrolee::Person(hugo), None, &url).await?;
+    enrolments::enrol(
+        &tx,
+        &admin,
+        gate,
+        priced,
+        Enrolee::Person(hugo),
+        None,
+        &url,
+        &[],
+    )
+    .await?;
     tx.commit().await?;
     lines.push(format!(
         "  billing: plan of {} seats sold to the campus, 6 used, its invoice {paid} paid; Hugo's priced \
@@ -458,6 +468,7 @@ async fn enrol_learners(
             Enrolee::Person(learner(who)?),
             Some(in_days(60)),
             url,
+            &[],
         )
         .await?;
     }
@@ -468,7 +479,7 @@ async fn enrol_learners(
         ("ines", "quality"),
     ] {
         let (me, _) = people::load_principal(tx, learner(who)?, 0).await?;
-        enrolments::self_enrol(tx, &me, gate, edition(k)?).await?;
+        enrolments::self_enrol(tx, &me, gate, edition(k)?, &[]).await?;
     }
     Ok(())
 }

@@ -1,3 +1,4 @@
+use crate::types::funding::FunderKindGql;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use spaces_tenants::editions::{self, BillingPatch, EditionPatch, ModuleInput, NewEdition};
@@ -49,6 +50,12 @@ pub struct CreateEditionInput {
     /// Priced editions: the VAT rate of the charges in basis points (2000 = 20 %); left out,
     /// the platform's default applies.
     pub vat_basis_points: Option<i32>,
+    /// Priced editions: what vouchers leave goes to the learner's company billing account
+    /// (true when left out), or to the learner.
+    pub company_cofunding: Option<bool>,
+    /// Priced editions: the kinds of vouchers that pay first, in order; the kinds left out
+    /// follow in the default order (PLA, PUBLIC_EMPLOYMENT, SECTOR_FUND, EMPLOYER).
+    pub funding_order: Option<Vec<FunderKindGql>>,
 }
 
 /// Fields left out stay as they are; `null` clears a nullable field.
@@ -72,6 +79,8 @@ pub struct UpdateEditionInput {
     pub invoice_immediately: Option<bool>,
     /// `null`: back to the platform's default VAT.
     pub vat_basis_points: MaybeUndefined<i32>,
+    pub company_cofunding: Option<bool>,
+    pub funding_order: Option<Vec<FunderKindGql>>,
 }
 
 #[derive(InputObject)]
@@ -172,6 +181,10 @@ impl EditionMutation {
                 withdrawal_days: input.withdrawal_days,
                 invoice_immediately: input.invoice_immediately,
                 vat_basis_points: input.vat_basis_points.map(Some),
+                company_cofunding: input.company_cofunding,
+                funding_order: input
+                    .funding_order
+                    .map(|o| o.into_iter().map(Into::into).collect()),
             },
         };
         scope
@@ -214,6 +227,10 @@ impl EditionMutation {
                 withdrawal_days: input.withdrawal_days,
                 invoice_immediately: input.invoice_immediately,
                 vat_basis_points: input.vat_basis_points.into(),
+                company_cofunding: input.company_cofunding,
+                funding_order: input
+                    .funding_order
+                    .map(|o| o.into_iter().map(Into::into).collect()),
             },
         };
         scope

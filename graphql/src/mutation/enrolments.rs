@@ -23,6 +23,10 @@ pub struct EnrolInput {
     pub family_name: Option<String>,
     pub organisation_id: Option<ID>,
     pub due_on: Option<chrono::NaiveDate>,
+    /// Voucher codes that pay for a priced edition, up to their value; the rest goes to the
+    /// company's billing account. A personal-learning-account code is its holder's own and
+    /// is refused here (VOUCHER_INVALID, `not_applicable`).
+    pub voucher_codes: Option<Vec<String>>,
 }
 
 /// Where billing decides seats, prices and vouchers at admission (wired by the gateway).
@@ -149,24 +153,44 @@ impl EnrolmentMutation {
             }
         };
         let url = scope.deps.accept_url(&scope.space()?.slug);
+        let codes = input.voucher_codes.unwrap_or_default();
         scope
             .atomic(async |tx| {
-                let done =
-                    enrolments::enrol(tx, who, gate(scope), edition, enrolee, input.due_on, &url)
-                        .await?;
+                let done = enrolments::enrol(
+                    tx,
+                    who,
+                    gate(scope),
+                    edition,
+                    enrolee,
+                    input.due_on,
+                    &url,
+                    &codes,
+                )
+                .await?;
                 one(tx, done.enrolment).await
             })
             .await
     }
 
     /// The caller enrols themselves (self-enrolment editions) or asks to (on-approval editions).
-    async fn self_enrol(&self, ctx: &Context<'_>, edition_id: ID) -> ApiResult<EnrolmentGql> {
+    ///
+    /// `voucherCodes` pay for a priced edition, up to their value: what they leave goes to the
+    /// company's billing account when the edition allows it, or to the learner, whose place
+    /// is then PENDING_PAYMENT until the provider confirms the payment. A code that cannot be
+    /// redeemed is VOUCHER_INVALID with a `reason`, and changes nothing.
+    async fn self_enrol(
+        &self,
+        ctx: &Context<'_>,
+        edition_id: ID,
+        voucher_codes: Option<Vec<String>>,
+    ) -> ApiResult<EnrolmentGql> {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
         let edition: EditionId = parse_id("editionId", &edition_id)?;
+        let codes = voucher_codes.unwrap_or_default();
         scope
             .atomic(async |tx| {
-                let e = enrolments::self_enrol(tx, who, gate(scope), edition).await?;
+                let e = enrolments::self_enrol(tx, who, gate(scope), edition, &codes).await?;
                 one(tx, e).await
             })
             .await

@@ -206,6 +206,23 @@ impl EditionGql {
         self.edition.billing.vat_basis_points
     }
 
+    /// Priced editions: what vouchers leave goes to the learner's company billing account
+    /// (true), or to the learner.
+    async fn company_cofunding(&self) -> bool {
+        self.edition.billing.company_cofunding
+    }
+
+    /// Priced editions: the order in which kinds of vouchers pay, first first.
+    async fn funding_order(&self) -> Vec<crate::types::funding::FunderKindGql> {
+        self.edition
+            .billing
+            .funding_order
+            .0
+            .iter()
+            .map(|k| (*k).into())
+            .collect()
+    }
+
     /// The price per seat; null when the edition is included in the subscription.
     async fn price(&self) -> Option<MoneyGql> {
         match &self.edition.price {

@@ -18,6 +18,9 @@ use crate::error::ApiResult;
 pub enum EnrolmentStatusGql {
     /// Asked for; waiting for an admin's decision.
     PendingApproval,
+    /// Placed; waiting for the learner to pay what vouchers and their company leave. Released
+    /// (WITHDRAWN) if unpaid in time.
+    PendingPayment,
     Active,
     Completed,
     Withdrawn,
@@ -28,6 +31,7 @@ impl From<EnrolmentStatus> for EnrolmentStatusGql {
     fn from(s: EnrolmentStatus) -> Self {
         match s {
             EnrolmentStatus::PendingApproval => Self::PendingApproval,
+            EnrolmentStatus::PendingPayment => Self::PendingPayment,
             EnrolmentStatus::Active => Self::Active,
             EnrolmentStatus::Completed => Self::Completed,
             EnrolmentStatus::Withdrawn => Self::Withdrawn,
@@ -40,6 +44,7 @@ impl From<EnrolmentStatusGql> for EnrolmentStatus {
     fn from(s: EnrolmentStatusGql) -> Self {
         match s {
             EnrolmentStatusGql::PendingApproval => Self::PendingApproval,
+            EnrolmentStatusGql::PendingPayment => Self::PendingPayment,
             EnrolmentStatusGql::Active => Self::Active,
             EnrolmentStatusGql::Completed => Self::Completed,
             EnrolmentStatusGql::Withdrawn => Self::Withdrawn,

@@ -20,6 +20,10 @@ pub enum LedgerAccountKindGql {
     Cash,
     /// Money paid back.
     Refunds,
+    /// What a funder owes for redemptions not invoiced yet (debit balance).
+    FunderReceivable,
+    /// The counterpart of redemptions not invoiced yet (credit balance).
+    VoucherLiability,
 }
 
 impl From<AccountKind> for LedgerAccountKindGql {
@@ -30,6 +34,8 @@ impl From<AccountKind> for LedgerAccountKindGql {
             AccountKind::VatPayable => Self::VatPayable,
             AccountKind::Cash => Self::Cash,
             AccountKind::Refunds => Self::Refunds,
+            AccountKind::FunderReceivable => Self::FunderReceivable,
+            AccountKind::VoucherLiability => Self::VoucherLiability,
         }
     }
 }
@@ -42,6 +48,8 @@ impl From<LedgerAccountKindGql> for AccountKind {
             LedgerAccountKindGql::VatPayable => Self::VatPayable,
             LedgerAccountKindGql::Cash => Self::Cash,
             LedgerAccountKindGql::Refunds => Self::Refunds,
+            LedgerAccountKindGql::FunderReceivable => Self::FunderReceivable,
+            LedgerAccountKindGql::VoucherLiability => Self::VoucherLiability,
         }
     }
 }
@@ -54,6 +62,12 @@ pub enum LedgerKindGql {
     CreditNote,
     Payment,
     Refund,
+    /// A voucher covered part of a seat.
+    Redemption,
+    /// A redemption given back (released unpaid, or withdrawn before it was invoiced).
+    RedemptionRelease,
+    /// A redemption now carried by the funder's invoice.
+    RedemptionInvoiced,
 }
 
 impl From<ledger::Kind> for LedgerKindGql {
@@ -63,6 +77,9 @@ impl From<ledger::Kind> for LedgerKindGql {
             ledger::Kind::CreditNote => Self::CreditNote,
             ledger::Kind::Payment => Self::Payment,
             ledger::Kind::Refund => Self::Refund,
+            ledger::Kind::Redemption => Self::Redemption,
+            ledger::Kind::RedemptionRelease => Self::RedemptionRelease,
+            ledger::Kind::RedemptionInvoiced => Self::RedemptionInvoiced,
         }
     }
 }

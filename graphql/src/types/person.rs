@@ -20,6 +20,8 @@ pub enum RoleGql {
     /// Follows the people of an organisation and everything below it.
     Manager,
     Learner,
+    /// Staff of the funder whose organisation this is: its voucher batches, nothing else.
+    Funder,
 }
 
 impl From<Role> for RoleGql {
@@ -29,6 +31,7 @@ impl From<Role> for RoleGql {
             Role::OrgAdmin => Self::OrgAdmin,
             Role::Manager => Self::Manager,
             Role::Learner => Self::Learner,
+            Role::Funder => Self::Funder,
         }
     }
 }
@@ -40,6 +43,7 @@ impl From<RoleGql> for Role {
             RoleGql::OrgAdmin => Self::OrgAdmin,
             RoleGql::Manager => Self::Manager,
             RoleGql::Learner => Self::Learner,
+            RoleGql::Funder => Self::Funder,
         }
     }
 }

@@ -35,6 +35,9 @@ pub(crate) mod course {
         pub eqf_level: i32,
         pub learning_outcomes: String,
         pub assessment: String,
+        /// The registry code of the certification the course prepares (an RNCP or RS number):
+        /// set, the course is eligible to personal-learning-account vouchers.
+        pub pla_registry_code: Option<String>,
         pub status: String,
         pub published_at: Option<DateTimeUtc>,
         pub retired_at: Option<DateTimeUtc>,

@@ -111,6 +111,9 @@ pub struct Course {
     pub learning_outcomes: Vec<String>,
     pub skills: Vec<Skill>,
     pub assessment: Assessment,
+    /// The registry code of the certification it prepares (RNCP, RS); set, the course is
+    /// eligible to personal-learning-account vouchers.
+    pub pla_registry_code: Option<String>,
     pub status: CourseStatus,
     pub published_at: Option<DateTime<Utc>>,
     pub retired_at: Option<DateTime<Utc>>,
@@ -139,6 +142,7 @@ impl Course {
             learning_outcomes: serde_json::from_str(&m.learning_outcomes).unwrap_or_default(),
             skills: skills.unwrap_or_default(),
             assessment: Assessment::from_db(&m.assessment),
+            pla_registry_code: m.pla_registry_code,
             status: CourseStatus::from_db(&m.status),
             published_at: m.published_at,
             retired_at: m.retired_at,
@@ -393,6 +397,7 @@ pub async fn create_course(db: &Db, input: CourseInput) -> Result<Course> {
         eqf_level: Set(p.eqf_level),
         learning_outcomes: Set(p.outcomes),
         assessment: Set(input.assessment.as_str().to_owned()),
+        pla_registry_code: Set(None),
         status: Set(CourseStatus::Draft.as_str().to_owned()),
         published_at: Set(None),
         retired_at: Set(None),

@@ -24,6 +24,8 @@ pub(crate) mod edition {
         pub withdrawal_days: i32,
         pub invoice_immediately: bool,
         pub vat_basis_points: Option<i32>,
+        pub company_cofunding: bool,
+        pub funding_order: Option<String>,
         pub min_score: Option<i32>,
         pub status: String,
         pub created_at: DateTimeUtc,

@@ -51,6 +51,9 @@ pub struct BillingPatch {
     pub invoice_immediately: Option<bool>,
     /// `Some(None)`: back to the platform's default VAT.
     pub vat_basis_points: Option<Option<i32>>,
+    pub company_cofunding: Option<bool>,
+    /// The kinds named first pay first; the others follow in the default order.
+    pub funding_order: Option<Vec<super::FunderKind>>,
 }
 
 impl BillingPatch {
@@ -75,6 +78,12 @@ impl BillingPatch {
                 ));
             }
             to.vat_basis_points = v;
+        }
+        if let Some(c) = self.company_cofunding {
+            to.company_cofunding = c;
+        }
+        if let Some(o) = self.funding_order {
+            to.funding_order = super::FundingOrder::parse("fundingOrder", &o)?;
         }
         Ok(())
     }
@@ -139,6 +148,8 @@ impl Fields {
             withdrawal_days: Set(self.billing.withdrawal_days),
             invoice_immediately: Set(self.billing.invoice_immediately),
             vat_basis_points: Set(self.billing.vat_basis_points),
+            company_cofunding: Set(self.billing.company_cofunding),
+            funding_order: Set(self.billing.funding_order.to_db()),
             ..Default::default()
         }
     }

@@ -4,10 +4,12 @@
 //! completion rule, and a status that moves draft -> open -> closed -> archived.
 
 pub(crate) mod entity;
+mod funding;
 mod input;
 mod modules;
 mod reads;
 
+pub use funding::{FunderKind, FundingOrder};
 use input::*;
 pub use input::{BillingPatch, EditionPatch, NewEdition, parse_currency};
 pub use modules::{
@@ -157,6 +159,11 @@ pub struct EditionBilling {
     pub invoice_immediately: bool,
     /// The VAT rate of its charges; `None`: the platform's default (see README).
     pub vat_basis_points: Option<i32>,
+    /// What vouchers leave goes to the learner's company billing account (true, the default),
+    /// or to the learner.
+    pub company_cofunding: bool,
+    /// The order in which kinds of vouchers pay.
+    pub funding_order: FundingOrder,
 }
 
 impl Default for EditionBilling {
@@ -165,6 +172,8 @@ impl Default for EditionBilling {
             withdrawal_days: 14,
             invoice_immediately: false,
             vat_basis_points: None,
+            company_cofunding: true,
+            funding_order: FundingOrder::default(),
         }
     }
 }
@@ -283,6 +292,8 @@ impl Edition {
                 withdrawal_days: m.withdrawal_days,
                 invoice_immediately: m.invoice_immediately,
                 vat_basis_points: m.vat_basis_points,
+                company_cofunding: m.company_cofunding,
+                funding_order: FundingOrder::from_db(m.funding_order.as_deref())?,
             },
             min_score: m.min_score,
             status: EditionStatus::from_db(&m.status)?,

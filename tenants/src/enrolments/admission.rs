@@ -54,6 +54,9 @@ pub struct Batch<'a> {
     pub ancestries: &'a [Vec<OrganisationId>],
     /// A dry-run import: say whether it would pass, change nothing.
     pub dry_run: bool,
+    /// Voucher codes as the caller typed them (`enrol` and `selfEnrol`, one person); empty for
+    /// the import and an approval. The gate checks them here and redeems them in `placed`.
+    pub vouchers: &'a [String],
 }
 
 /// Decides, once per admitted batch and inside the admitting transaction, whatever the
@@ -93,15 +96,21 @@ pub struct Placed {
     pub enrolment: EnrolmentId,
     /// The person's organisation and its ancestors, root first.
     pub ancestry: Vec<OrganisationId>,
+    /// The voucher codes given with this enrolment, as typed (see [`Batch::vouchers`]).
+    pub vouchers: Vec<String>,
+    /// The person enrolled themselves (`selfEnrol`): they may redeem their own
+    /// personal-learning-account vouchers and pay what is left.
+    pub self_service: bool,
 }
 
-/// Who holds a seat of the space's subscription: a `PENDING_APPROVAL` or `ACTIVE` enrolment in
+/// Who holds a seat of the space's subscription: a `PENDING_APPROVAL`, `PENDING_PAYMENT` or
+/// `ACTIVE` enrolment in
 /// any edition included in the subscription, counted once however many, and not disabled.
 const SEAT_HOLDERS: &str = "FROM enrolments e \
      JOIN editions d ON d.tenant_id = e.tenant_id AND d.id = e.edition_id \
      JOIN people p ON p.tenant_id = e.tenant_id AND p.id = e.person_id \
      WHERE e.tenant_id = $1 AND d.included_in_subscription = $2 \
-     AND e.status IN ('pending_approval', 'active') AND p.status <> 'disabled'";
+     AND e.status IN ('pending_approval', 'pending_payment', 'active') AND p.status <> 'disabled'";
 
 /// Seats held in the space. Billing counts them after locking the subscription row.
 pub async fn seats_used(tx: &TenantTx) -> Result<i64> {
@@ -242,6 +251,7 @@ pub(crate) fn out_of_reach() -> Error {
 impl Locked {
     /// Applies every rule to the batch, then the gate when all passed. Writes nothing itself
     /// (the gate may): the caller places the admitted people.
+    #[allow(clippy::too_many_arguments)]
     pub async fn admit(
         &self,
         tx: &TenantTx,
@@ -250,6 +260,7 @@ impl Locked {
         path: Path,
         candidates: &[Candidate<'_>],
         dry_run: bool,
+        vouchers: &[String],
     ) -> Result<Admission> {
         let e = &self.edition;
         let edition_refusal = edition_rule(e, path).err();
@@ -306,6 +317,7 @@ impl Locked {
                 people: &people,
                 ancestries: &ancestries,
                 dry_run,
+                vouchers,
             };
             admission.batch_refusal = gate.admit(tx, &batch).await.err();
         }

@@ -287,7 +287,7 @@ pub async fn import(
                 e.person_id,
                 (
                     EnrolmentId::from_uuid(e.id),
-                    EnrolmentStatus::from_db(&e.status),
+                    EnrolmentStatus::from_db(&e.status)?,
                 ),
             );
         }
@@ -410,7 +410,7 @@ pub async fn import(
         .collect();
     let check_only = dry_run || !report.errors.is_empty();
     let admission = locked
-        .admit(tx, who, gate, Path::Import, &candidates, check_only)
+        .admit(tx, who, gate, Path::Import, &candidates, check_only, &[])
         .await?;
     let mut admitted: Vec<&Planned<'_>> = Vec::with_capacity(planned.len());
     for (p, verdict) in planned.iter().zip(admission.verdicts) {
@@ -457,6 +457,8 @@ pub async fn import(
                     person: p.person,
                     enrolment: *eid,
                     ancestry: p.organisation.ancestry(),
+                    vouchers: Vec::new(),
+                    self_service: false,
                 });
                 continue;
             }
@@ -495,6 +497,8 @@ pub async fn import(
             person: person_id,
             enrolment: eid,
             ancestry: p.organisation.ancestry(),
+            vouchers: Vec::new(),
+            self_service: false,
         });
         enrolment_rows.push(enrolment::ActiveModel {
             tenant_id: Set(tenant),

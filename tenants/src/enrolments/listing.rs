@@ -33,7 +33,8 @@ impl sea_orm::FromQueryResult for WithProgress {
         row: &sea_orm::QueryResult,
         pre: &str,
     ) -> std::result::Result<Self, sea_orm::DbErr> {
-        let mut e = Enrolment::from(enrolment::Model::from_query_result(row, pre)?);
+        let mut e = Enrolment::try_from(enrolment::Model::from_query_result(row, pre)?)
+            .map_err(|e| sea_orm::DbErr::Type(e.to_string()))?;
         e.progress = Some(Progress {
             required_done: row.try_get(pre, "required_done")?,
             required_total: row.try_get(pre, "required_total")?,
@@ -50,9 +51,9 @@ async fn page_of(
     with_progress: bool,
 ) -> Result<Page<Enrolment>> {
     if !with_progress {
-        return Ok(fetch(q, enrolment::Column::Id, page, &tx.tx)
+        return fetch(q, enrolment::Column::Id, page, &tx.tx)
             .await?
-            .map(Enrolment::from));
+            .try_map(Enrolment::try_from);
     }
     Ok(fetch_as::<_, WithProgress, _>(
         with_progress_columns(q),

@@ -9,6 +9,7 @@ pub(crate) mod entity;
 pub mod import;
 mod joinable;
 mod listing;
+mod payment;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -25,6 +26,7 @@ use crate::{
 pub use admission::{AdmissionGate, NoGate, Placed, seat_holders_among, seats_used};
 pub use joinable::joinable;
 pub use listing::{Progress, mine, of_edition, of_person, progress};
+pub use payment::{await_payment, payment_confirmed, release_unpaid};
 
 use admission::{Candidate, Path};
 use entity::{enrolment, event};
@@ -33,6 +35,9 @@ use entity::{enrolment, event};
 pub enum EnrolmentStatus {
     /// Asked for, waiting for an admin (on-approval editions).
     PendingApproval,
+    /// Placed, waiting for the learner's own payment (what vouchers and the company left);
+    /// released if unpaid in time.
+    PendingPayment,
     Active,
     Completed,
     Withdrawn,
@@ -43,6 +48,7 @@ impl EnrolmentStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             EnrolmentStatus::PendingApproval => "pending_approval",
+            EnrolmentStatus::PendingPayment => "pending_payment",
             EnrolmentStatus::Active => "active",
             EnrolmentStatus::Completed => "completed",
             EnrolmentStatus::Withdrawn => "withdrawn",
@@ -50,21 +56,32 @@ impl EnrolmentStatus {
         }
     }
 
-    pub(crate) fn from_db(s: &str) -> Self {
-        match s {
+    /// A status as stored. An unknown one is an error, never a guess: reading a status this
+    /// build does not know as `ACTIVE` would hand out access nobody granted.
+    pub fn from_db(s: &str) -> Result<Self> {
+        Ok(match s {
             "pending_approval" => EnrolmentStatus::PendingApproval,
+            "pending_payment" => EnrolmentStatus::PendingPayment,
+            "active" => EnrolmentStatus::Active,
             "completed" => EnrolmentStatus::Completed,
             "withdrawn" => EnrolmentStatus::Withdrawn,
             "rejected" => EnrolmentStatus::Rejected,
-            _ => EnrolmentStatus::Active,
-        }
+            other => {
+                return Err(Error::Internal(format!(
+                    "an enrolment has the unknown status {other:?}"
+                )));
+            }
+        })
     }
 
     /// Whether the enrolment holds a place in the edition.
     pub(crate) fn holds_seat(self) -> bool {
         matches!(
             self,
-            EnrolmentStatus::PendingApproval | EnrolmentStatus::Active | EnrolmentStatus::Completed
+            EnrolmentStatus::PendingApproval
+                | EnrolmentStatus::PendingPayment
+                | EnrolmentStatus::Active
+                | EnrolmentStatus::Completed
         )
     }
 }
@@ -85,12 +102,17 @@ impl Source {
         }
     }
 
-    fn from_db(s: &str) -> Self {
-        match s {
+    fn from_db(s: &str) -> Result<Self> {
+        Ok(match s {
+            "assigned" => Source::Assigned,
             "self" => Source::SelfEnrolled,
             "import" => Source::Import,
-            _ => Source::Assigned,
-        }
+            other => {
+                return Err(Error::Internal(format!(
+                    "an enrolment has the unknown source {other:?}"
+                )));
+            }
+        })
     }
 }
 
@@ -110,21 +132,23 @@ pub struct Enrolment {
     pub progress: Option<Progress>,
 }
 
-impl From<enrolment::Model> for Enrolment {
-    fn from(m: enrolment::Model) -> Self {
-        Self {
+impl TryFrom<enrolment::Model> for Enrolment {
+    type Error = Error;
+
+    fn try_from(m: enrolment::Model) -> Result<Self> {
+        Ok(Self {
             id: EnrolmentId::from_uuid(m.id),
             edition: EditionId::from_uuid(m.edition_id),
             person: PersonId::from_uuid(m.person_id),
-            status: EnrolmentStatus::from_db(&m.status),
-            source: Source::from_db(&m.source),
+            status: EnrolmentStatus::from_db(&m.status)?,
+            source: Source::from_db(&m.source)?,
             due_on: m.due_on,
             enrolled_by: m.enrolled_by.map(PersonId::from_uuid),
             created_at: m.created_at,
             updated_at: m.updated_at,
             completed_at: m.completed_at,
             progress: None,
-        }
+        })
     }
 }
 
@@ -166,8 +190,9 @@ async fn record(
 }
 
 /// The enrolments that hold a place in the edition (and that a person cannot ask for twice).
-pub(crate) const SEAT_HOLDING: [EnrolmentStatus; 3] = [
+pub(crate) const SEAT_HOLDING: [EnrolmentStatus; 4] = [
     EnrolmentStatus::PendingApproval,
+    EnrolmentStatus::PendingPayment,
     EnrolmentStatus::Active,
     EnrolmentStatus::Completed,
 ];
@@ -232,7 +257,7 @@ async fn place(
 ) -> Result<Enrolment> {
     let now = Utc::now();
     if let Some(m) = existing {
-        if EnrolmentStatus::from_db(&m.status).holds_seat() {
+        if EnrolmentStatus::from_db(&m.status)?.holds_seat() {
             return Err(admission::already_enrolled());
         }
         let id = EnrolmentId::from_uuid(m.id);
@@ -244,7 +269,7 @@ async fn place(
         am.updated_at = Set(now);
         let m = am.update(&tx.tx).await?;
         record(tx, id, "re-enrolled", actor).await?;
-        return Ok(m.into());
+        return m.try_into();
     }
     let id = EnrolmentId::new();
     let m = enrolment::ActiveModel {
@@ -277,7 +302,7 @@ async fn place(
         actor,
     )
     .await?;
-    Ok(m.into())
+    m.try_into()
 }
 
 /// HR enrols a person (by id, or by email: an unknown email becomes a new, invited person).
@@ -290,6 +315,7 @@ pub async fn enrol(
     enrolee: Enrolee,
     due_on: Option<NaiveDate>,
     accept_url: &str,
+    vouchers: &[String],
 ) -> Result<Enrolled> {
     let actor = who
         .person()
@@ -345,10 +371,12 @@ pub async fn enrol(
                 organisation: &org,
                 existing: existing
                     .as_ref()
-                    .map(|m| EnrolmentStatus::from_db(&m.status)),
+                    .map(|m| EnrolmentStatus::from_db(&m.status))
+                    .transpose()?,
                 disabled,
             }],
             false,
+            vouchers,
         )
         .await?
         .single()?;
@@ -363,8 +391,14 @@ pub async fn enrol(
         Some(actor),
     )
     .await?;
-    gate.placed(tx, &locked.edition, &[placed_of(&enrolment, &org)])
-        .await?;
+    gate.placed(
+        tx,
+        &locked.edition,
+        &[placed_of(&enrolment, &org, vouchers, false)],
+    )
+    .await?;
+    // The gate may have left the place waiting for a payment: answer what is stored.
+    let enrolment = reload(tx, enrolment.id).await?;
     Ok(Enrolled { enrolment, invited })
 }
 
@@ -374,6 +408,7 @@ pub async fn self_enrol(
     who: &Principal,
     gate: &dyn AdmissionGate,
     edition: EditionId,
+    vouchers: &[String],
 ) -> Result<Enrolment> {
     let me = who
         .person()
@@ -398,14 +433,23 @@ pub async fn self_enrol(
                 organisation: &org,
                 existing: existing
                     .as_ref()
-                    .map(|m| EnrolmentStatus::from_db(&m.status)),
+                    .map(|m| EnrolmentStatus::from_db(&m.status))
+                    .transpose()?,
                 // Signed in, so active.
                 disabled: false,
             }],
             false,
+            vouchers,
         )
         .await?
         .single()?;
+    if status == EnrolmentStatus::PendingApproval && !vouchers.is_empty() {
+        // Codes are redeemed when a place is taken; a request takes it only when approved.
+        return Err(Error::invalid(
+            "voucherCodes",
+            "this edition admits on approval: vouchers are redeemed on editions you enrol in directly",
+        ));
+    }
     let enrolment = place(
         tx,
         existing,
@@ -419,18 +463,39 @@ pub async fn self_enrol(
     .await?;
     // A request is charged when it is approved.
     if status == EnrolmentStatus::Active {
-        gate.placed(tx, &locked.edition, &[placed_of(&enrolment, &org)])
-            .await?;
+        gate.placed(
+            tx,
+            &locked.edition,
+            &[placed_of(&enrolment, &org, vouchers, true)],
+        )
+        .await?;
+        return reload(tx, enrolment.id).await;
     }
     Ok(enrolment)
 }
 
-fn placed_of(e: &Enrolment, org: &organisations::Organisation) -> admission::Placed {
+fn placed_of(
+    e: &Enrolment,
+    org: &organisations::Organisation,
+    vouchers: &[String],
+    self_service: bool,
+) -> admission::Placed {
     admission::Placed {
         person: e.person,
         enrolment: e.id,
         ancestry: org.ancestry(),
+        vouchers: vouchers.to_vec(),
+        self_service,
     }
+}
+
+async fn reload(tx: &TenantTx, id: EnrolmentId) -> Result<Enrolment> {
+    tx.scoped_select::<enrolment::Entity>()
+        .filter(enrolment::Column::Id.eq(id.uuid()))
+        .one(&tx.tx)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("enrolment {id} vanished while placing it")))?
+        .try_into()
 }
 
 /// An enrolment the caller may see (their own, or of someone in a subtree they read), with the
@@ -471,7 +536,7 @@ async fn set_status(
     am.updated_at = Set(Utc::now());
     let m = am.update(&tx.tx).await?;
     record(tx, id, kind, actor).await?;
-    Ok(m.into())
+    m.try_into()
 }
 
 fn is_disabled(m: &people::entity::person::Model) -> bool {
@@ -492,7 +557,7 @@ pub async fn decide(
             "deciding needs an admin role on the person's organisation",
         ));
     }
-    if EnrolmentStatus::from_db(&m.status) != EnrolmentStatus::PendingApproval {
+    if EnrolmentStatus::from_db(&m.status)? != EnrolmentStatus::PendingApproval {
         return Err(Error::conflict(
             "id",
             "this enrolment is not waiting for a decision",
@@ -518,16 +583,21 @@ pub async fn decide(
             &[Candidate {
                 person,
                 organisation: &org,
-                existing: Some(EnrolmentStatus::from_db(&m.status)),
+                existing: Some(EnrolmentStatus::from_db(&m.status)?),
                 disabled,
             }],
             false,
+            &[],
         )
         .await?
         .single()?;
     let enrolment = set_status(tx, m, EnrolmentStatus::Active, "approved", actor).await?;
-    gate.placed(tx, &locked.edition, &[placed_of(&enrolment, &org)])
-        .await?;
+    gate.placed(
+        tx,
+        &locked.edition,
+        &[placed_of(&enrolment, &org, &[], false)],
+    )
+    .await?;
     Ok(enrolment)
 }
 
@@ -545,8 +615,10 @@ pub async fn withdraw(
             "withdrawing someone needs an admin role on their organisation",
         ));
     }
-    match EnrolmentStatus::from_db(&m.status) {
-        EnrolmentStatus::Active | EnrolmentStatus::PendingApproval => {
+    match EnrolmentStatus::from_db(&m.status)? {
+        EnrolmentStatus::Active
+        | EnrolmentStatus::PendingApproval
+        | EnrolmentStatus::PendingPayment => {
             let edition = editions::load_locked(tx, EditionId::from_uuid(m.edition_id)).await?;
             let enrolled_at = m.created_at;
             let e = set_status(
@@ -562,12 +634,12 @@ pub async fn withdraw(
         }
         _ => Err(Error::conflict(
             "id",
-            "only active or requested enrolments can be withdrawn",
+            "only active, requested or unpaid enrolments can be withdrawn",
         )),
     }
 }
 
 /// One enrolment the caller may see (their own, or in a subtree they read).
 pub async fn get(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enrolment> {
-    Ok(load_managed(tx, who, id).await?.0.into())
+    load_managed(tx, who, id).await?.0.try_into()
 }

@@ -41,6 +41,16 @@ pub enum Error {
         reason: Cow<'static, str>,
         figures: Vec<(&'static str, i64)>,
     },
+    /// A voucher code that cannot be redeemed. `reason` is the machine word a client switches
+    /// on (`expired`, `not_yet_valid`, `revoked`, `exhausted`, `not_applicable`, `mistyped`,
+    /// `unknown`); `message` says it to a person. An unknown code and another space's code get
+    /// the same one, word for word.
+    #[error("VOUCHER_INVALID: {field}: {message}")]
+    VoucherInvalid {
+        field: Cow<'static, str>,
+        reason: &'static str,
+        message: Cow<'static, str>,
+    },
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// The database (or another service a request needs) cannot be reached just now; the client

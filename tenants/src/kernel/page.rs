@@ -59,6 +59,21 @@ impl<T> Page<T> {
             has_next_page: self.has_next_page,
         }
     }
+
+    /// As `map`, for a conversion that can fail (a stored value this build does not know).
+    pub fn try_map<U, E>(
+        self,
+        f: impl FnMut(T) -> std::result::Result<U, E>,
+    ) -> std::result::Result<Page<U>, E> {
+        Ok(Page {
+            items: self
+                .items
+                .into_iter()
+                .map(f)
+                .collect::<std::result::Result<_, E>>()?,
+            has_next_page: self.has_next_page,
+        })
+    }
 }
 
 /// Fetches one page of `q` in id order (ids are time-ordered UUIDs): after the cursor, one row

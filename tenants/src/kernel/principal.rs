@@ -11,6 +11,9 @@ pub enum Role {
     /// Reads their subtree's people and progress.
     Manager,
     Learner,
+    /// Staff of a funder: granted on the funder's organisation, it sees and manages that
+    /// funder's voucher batches and nothing else of the space (`may` gives it nothing).
+    Funder,
 }
 
 impl Role {
@@ -20,6 +23,7 @@ impl Role {
             Role::OrgAdmin => "org_admin",
             Role::Manager => "manager",
             Role::Learner => "learner",
+            Role::Funder => "funder",
         }
     }
 
@@ -29,6 +33,7 @@ impl Role {
             "org_admin" => Role::OrgAdmin,
             "manager" => Role::Manager,
             "learner" => Role::Learner,
+            "funder" => Role::Funder,
             _ => return None,
         })
     }
