@@ -32,6 +32,7 @@ mod schema;
 mod seats;
 mod signin_hardening;
 mod subscriptions;
+mod vouchers_core;
 mod walls;
 mod walls_generated;
 mod webhooks;

@@ -68,7 +68,7 @@ impl SizeBand {
         }
     }
 
-    fn from_db(s: &str) -> Option<Self> {
+    pub fn from_db(s: &str) -> Option<Self> {
         Some(match s {
             "<11" => SizeBand::Under11,
             "11-49" => SizeBand::From11To49,
