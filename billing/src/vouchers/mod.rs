@@ -5,5 +5,7 @@ pub mod batch;
 pub mod codes;
 #[allow(dead_code)] // Redemptions and payments are read and written by the work that lands next.
 pub(crate) mod entity;
+pub mod payment;
+pub mod redeem;
 
 pub use codes::{Code, Mistyped, VoucherKey};
