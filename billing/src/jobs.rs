@@ -1,11 +1,12 @@
 //! Billing's scheduled work, run by the jobs worker in each job's space: renewals, the overdue
-//! check of renewal invoices, the monthly invoice run of priced-edition charges.
+//! check of renewal invoices, the monthly invoice run of priced-edition charges, the release of
+//! places a learner left unpaid.
 
 use chrono::{DateTime, Utc};
 use spaces_tenants::jobs::{Job, JobHandler};
 use spaces_tenants::{Error, Result, TenantTx};
 
-use crate::{InvoiceId, SubscriptionId, charges, subscriptions};
+use crate::{InvoiceId, SubscriptionId, charges, subscriptions, vouchers};
 
 pub struct BillingJobs;
 
@@ -24,6 +25,7 @@ impl JobHandler for BillingJobs {
             subscriptions::RENEW,
             subscriptions::OVERDUE,
             charges::INVOICE_RUN,
+            vouchers::payment::RELEASE,
         ]
     }
 
@@ -42,6 +44,7 @@ impl JobHandler for BillingJobs {
                 .await
             }
             charges::INVOICE_RUN => charges::invoice_due_charges(tx, now).await.map(|_| ()),
+            vouchers::payment::RELEASE => vouchers::payment::release_due(tx, now).await.map(|_| ()),
             other => Err(Error::Internal(format!("billing runs no job {other}"))),
         }
     }

@@ -208,6 +208,30 @@ impl App {
         spaces_billing::invoices::seller::configure(config.seller.clone());
         let clock = spaces_tenants::Clock::system();
         let voucher_key = load_voucher_key(&config)?;
+        let payments = crate::webhooks::provider(&config)?;
+        // Billing decides seats, prices, vouchers and withdrawals on the same clock as the rest.
+        let mut gate = spaces_billing::gate::BillingGate::new(
+            clock.clone(),
+            match &config.edition_vat_exempt_mention {
+                Some(mention) => spaces_billing::invoices::Vat::Exempt {
+                    mention: mention.clone(),
+                },
+                None => spaces_billing::invoices::Vat::Rate {
+                    basis_points: config.edition_vat_basis_points,
+                },
+            },
+            voucher_key.clone(),
+        );
+        // Learners can be left something to pay only where the provider can open a checkout.
+        if let (Some(provider), Some(_)) = (&payments, &config.stripe_api_key) {
+            gate = gate.with_learner_checkout(spaces_billing::vouchers::payment::LearnerCheckout {
+                provider: provider.clone(),
+                links: spaces_tenants::spaces::Links::new(
+                    &config.public_url_template,
+                    &config.base_domain,
+                )?,
+            });
+        }
         let deps = Arc::new(Deps {
             db,
             keys,
@@ -221,18 +245,7 @@ impl App {
                 &config.base_domain,
             )?,
             // Billing decides seats, prices and withdrawals on the same clock as the rest.
-            admission: Arc::new(spaces_billing::gate::BillingGate::new(
-                clock.clone(),
-                match &config.edition_vat_exempt_mention {
-                    Some(mention) => spaces_billing::invoices::Vat::Exempt {
-                        mention: mention.clone(),
-                    },
-                    None => spaces_billing::invoices::Vat::Rate {
-                        basis_points: config.edition_vat_basis_points,
-                    },
-                },
-                voucher_key.clone(),
-            )),
+            admission: Arc::new(gate),
             clock,
             voucher_key,
         });
@@ -242,7 +255,6 @@ impl App {
             .as_deref()
             .map(mailer::Smtp::new)
             .transpose()?;
-        let payments = crate::webhooks::provider(&config)?;
         Ok(Self {
             state: Arc::new(AppState {
                 config,

@@ -9,5 +9,6 @@ pub mod fixtures;
 pub mod logs;
 pub mod pg;
 pub mod redis_server;
+pub mod stripe;
 
 pub use app::{Backend, TestApp};

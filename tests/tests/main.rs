@@ -20,6 +20,7 @@ mod invoice_files;
 mod invoices;
 mod jobs;
 mod keys_sessions;
+mod learner_payment;
 mod ledger;
 mod limits;
 mod mail;

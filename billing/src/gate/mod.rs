@@ -21,6 +21,7 @@ use spaces_tenants::{Clock, EnrolmentId, Error, Result, TenantTx};
 use crate::invoices::Vat;
 use crate::subscriptions::{self, Status};
 use crate::vouchers::VoucherKey;
+use crate::vouchers::payment::LearnerCheckout;
 use crate::{charges, subscriptions::entity::subscription};
 
 pub struct BillingGate {
@@ -29,6 +30,8 @@ pub struct BillingGate {
     default_vat: Vat,
     /// Voucher codes are looked up by their hash under this key.
     voucher_key: VoucherKey,
+    /// Where a learner pays what vouchers leave them (none: nothing can be left to them).
+    learner_checkout: Option<LearnerCheckout>,
 }
 
 impl BillingGate {
@@ -37,7 +40,18 @@ impl BillingGate {
             clock,
             default_vat,
             voucher_key,
+            learner_checkout: None,
         }
+    }
+
+    /// Learners pay what vouchers leave them through this provider.
+    pub fn with_learner_checkout(mut self, checkout: LearnerCheckout) -> Self {
+        self.learner_checkout = Some(checkout);
+        self
+    }
+
+    pub(crate) fn learner_checkout(&self) -> Option<&LearnerCheckout> {
+        self.learner_checkout.as_ref()
     }
 
     /// The key voucher codes are looked up under.
@@ -164,12 +178,17 @@ impl AdmissionGate for BillingGate {
         tx: &TenantTx,
         edition: &Edition,
         enrolment: EnrolmentId,
-        _enrolled_at: DateTime<Utc>,
+        enrolled_at: DateTime<Utc>,
     ) -> Result<()> {
         if charges::price_of(edition)?.is_none() {
             return Ok(());
         }
-        charges::withdrawn(tx, self.clock.now(), enrolment).await
+        let now = self.clock.now();
+        charges::withdrawn(tx, now, enrolment).await?;
+        let inside =
+            now < enrolled_at + chrono::Duration::days(i64::from(edition.billing.withdrawal_days));
+        crate::vouchers::payment::withdrawn(tx, now, self.learner_checkout(), enrolment, inside)
+            .await
     }
 }
 

@@ -354,6 +354,19 @@ pub async fn status(tx: &TenantTx, today: NaiveDate, id: InvoiceId) -> Result<In
     to_invoice(m, s, today)
 }
 
+/// The ids of an invoice's lines, in order: what a credit note of the whole invoice names.
+pub(crate) async fn line_ids(tx: &TenantTx, id: InvoiceId) -> Result<Vec<crate::InvoiceLineId>> {
+    Ok(tx
+        .select::<super::entity::line::Entity>()
+        .filter(super::entity::line::Column::InvoiceId.eq(id.uuid()))
+        .order_by_asc(super::entity::line::Column::Position)
+        .all()
+        .await?
+        .into_iter()
+        .map(|l| crate::InvoiceLineId::from_uuid(l.id))
+        .collect())
+}
+
 /// Filters of the invoices list.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {

@@ -230,6 +230,8 @@ pub async fn record(tx: &TenantTx, now: DateTime<Utc>, input: PaymentInput) -> R
         },
     )
     .await?;
+    // A learner's invoice, once paid, lets their place in.
+    crate::vouchers::payment::invoice_paid(tx, now, InvoiceId::from_uuid(inv.id)).await?;
     Ok(id)
 }
 

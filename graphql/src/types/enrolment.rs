@@ -130,6 +130,14 @@ impl EnrolmentGql {
     async fn progress(&self) -> ProgressGql {
         self.progress.into()
     }
+    /// What the learner pays themselves, when vouchers and their company leave them something
+    /// (null otherwise).
+    async fn payment(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> ApiResult<Option<super::enrolment_payment::EnrolmentPaymentGql>> {
+        super::enrolment_payment::of(ctx, self.enrolment.id).await
+    }
 }
 
 /// Which parts of an enrolment a query selects: only those are loaded.

@@ -265,6 +265,12 @@ fn grant_of_row(r: &sea_orm::QueryResult) -> Result<Option<Grant>> {
 }
 
 /// A person the principal may see: themselves, or someone in a subtree they may read.
+/// A person of this space, with no access check: for billing, which invoices a learner who
+/// pays for themselves in the request that they made.
+pub async fn load(tx: &TenantTx, id: PersonId) -> Result<Person> {
+    Ok(model(tx, id).await?.ok_or(Error::NotFound)?.into())
+}
+
 pub async fn get(tx: &TenantTx, who: &Principal, id: PersonId) -> Result<Person> {
     let m = model(tx, id).await?.ok_or(Error::NotFound)?;
     if who.person().map(|(_, p)| p) == Some(id) {

@@ -1,0 +1,95 @@
+//! A stand-in for Stripe's API on loopback: it answers checkouts and refunds as Stripe does
+//! (one id per call) and keeps every form it received, so tests see what the server asked.
+//! Events come the other way, signed with [`signed_event`].
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+pub const WEBHOOK_SECRET: &str = "whsec_test";
+pub const API_KEY: &str = "sk_test_spaces";
+
+/// Every call: its path and its form fields.
+pub type Calls = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+pub struct FakeStripe {
+    pub base: String,
+    pub calls: Calls,
+}
+
+impl FakeStripe {
+    pub async fn start() -> Self {
+        let calls: Calls = Arc::default();
+        let handler = |axum::extract::State(calls): axum::extract::State<Calls>,
+                       uri: axum::http::Uri,
+                       axum::Form(form): axum::Form<Vec<(String, String)>>| async move {
+            let mut all = calls.lock().unwrap();
+            all.push((uri.path().to_owned(), form));
+            let n = all.len();
+            let body = if uri.path() == "/v1/refunds" {
+                json!({ "id": format!("re_test_{n}"), "object": "refund" })
+            } else {
+                json!({ "id": format!("cs_test_{n}"), "url": format!("https://checkout.stripe.test/c/cs_test_{n}") })
+            };
+            axum::Json(body)
+        };
+        let app = axum::Router::new()
+            .route("/v1/checkout/sessions", axum::routing::post(handler))
+            .route("/v1/refunds", axum::routing::post(handler))
+            .with_state(calls.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            base: format!("http://{addr}"),
+            calls,
+        }
+    }
+
+    /// The form fields of the calls made to `path`, oldest first.
+    pub fn forms(&self, path: &str) -> Vec<Vec<(String, String)>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+}
+
+/// One field of a form.
+pub fn field<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// A `payment_intent.succeeded` event for a checkout whose form the server sent (its
+/// metadata carried through, as Stripe does), and its `Stripe-Signature` header.
+pub fn payment_succeeded(
+    event_id: &str,
+    intent: &str,
+    checkout: &[(String, String)],
+    at: chrono::DateTime<chrono::Utc>,
+) -> (Vec<u8>, String) {
+    let meta = |k: &str| field(checkout, &format!("payment_intent_data[metadata][{k}]"));
+    let body = json!({
+        "id": event_id, "object": "event", "type": "payment_intent.succeeded",
+        "data": { "object": {
+            "id": intent, "object": "payment_intent",
+            "amount_received": field(checkout, "line_items[0][price_data][unit_amount]")
+                .and_then(|a| a.parse::<i64>().ok()),
+            "currency": field(checkout, "line_items[0][price_data][currency]"),
+            "metadata": { "space": meta("space"), "invoice": meta("invoice"), "purpose": meta("purpose") }
+        } }
+    });
+    signed_event(&body, at)
+}
+
+/// The event's bytes and a signature made at `at` (the server's clock, which tests move) with
+/// [`WEBHOOK_SECRET`].
+pub fn signed_event(body: &Value, at: chrono::DateTime<chrono::Utc>) -> (Vec<u8>, String) {
+    let bytes = body.to_string().into_bytes();
+    let t = at.timestamp();
+    let sig = spaces_billing::payments::stripe::sign(WEBHOOK_SECRET, t, &bytes);
+    (bytes, sig)
+}
