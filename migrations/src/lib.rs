@@ -18,6 +18,7 @@ mod m0008_subscriptions;
 mod m0009_jobs;
 mod m0010_idempotency;
 mod m0011_webhook_events;
+mod m0013_self_registration;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_jobs::Migration),
             Box::new(m0010_idempotency::Migration),
             Box::new(m0011_webhook_events::Migration),
+            Box::new(m0013_self_registration::Migration),
         ]
     }
 }

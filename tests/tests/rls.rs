@@ -341,4 +341,12 @@ async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
            VALUES ('{t}', gen_random_uuid(), '00000000-0000-7000-8000-000000000004', '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000b1', 'Probe', 4500, 'EUR', 2000, 'pending', now(), now(), now());"
     ))
     .await;
+    // Self-registration: the setting and a pending registration.
+    app.owner_sql(&format!(
+        "INSERT INTO registration_settings (tenant_id, id, mode, domains, independent_organisation_id, updated_at) \
+           VALUES ('{t}', gen_random_uuid(), 'domains', 'a.test', '{org}', now()); \
+         INSERT INTO registrations (tenant_id, id, email, given_name, family_name, token_hash, expires_at, created_at) \
+           VALUES ('{t}', gen_random_uuid(), 'sam@a.test', 'Sam', 'A', 'probe-hash', now(), now());"
+    ))
+    .await;
 }

@@ -26,6 +26,10 @@ pub enum Refusal {
     TooShort,
     RateLimited,
     Unavailable,
+    /// A registration whose email has an account by now.
+    Registered,
+    /// A registration the space's setting no longer admits.
+    Closed,
 }
 
 pub fn refusal(locale: Locale, r: Refusal, page: Page) -> &'static str {
@@ -34,10 +38,20 @@ pub fn refusal(locale: Locale, r: Refusal, page: Page) -> &'static str {
         (Locale::En, Expired, Page::Invitation) => {
             "This invitation has expired. Ask the person who invited you to send a new one."
         }
-        (Locale::En, Expired, _) => "This link has expired. Ask for a new one below.",
         (Locale::En, Used, Page::Invitation) => {
             "This invitation has already been used. Sign in with the password you chose."
         }
+        (Locale::En, Expired, Page::Registration) => {
+            "This link has expired. Register again to get a new one."
+        }
+        (Locale::En, Expired, _) => "This link has expired. Ask for a new one below.",
+        (Locale::En, Used, Page::Registration) => {
+            "This link has already been used. Sign in with the password you chose."
+        }
+        (Locale::En, Registered, _) => {
+            "This email already has an account here. Sign in, or choose a new password below."
+        }
+        (Locale::En, Closed, _) => "This space no longer takes registrations for this email.",
         (Locale::En, Used, _) => {
             "This link has already been used. Ask for a new one if you still need it."
         }
@@ -49,10 +63,20 @@ pub fn refusal(locale: Locale, r: Refusal, page: Page) -> &'static str {
         (Locale::Fr, Expired, Page::Invitation) => {
             "Cette invitation a expiré. Demandez à la personne qui vous a invité de vous en envoyer une nouvelle."
         }
-        (Locale::Fr, Expired, _) => "Ce lien a expiré. Demandez-en un nouveau ci-dessous.",
         (Locale::Fr, Used, Page::Invitation) => {
             "Cette invitation a déjà été utilisée. Connectez-vous avec le mot de passe choisi."
         }
+        (Locale::Fr, Expired, Page::Registration) => {
+            "Ce lien a expiré. Inscrivez-vous à nouveau pour en recevoir un autre."
+        }
+        (Locale::Fr, Expired, _) => "Ce lien a expiré. Demandez-en un nouveau ci-dessous.",
+        (Locale::Fr, Used, Page::Registration) => {
+            "Ce lien a déjà été utilisé. Connectez-vous avec le mot de passe choisi."
+        }
+        (Locale::Fr, Registered, _) => {
+            "Cette adresse a déjà un compte ici. Connectez-vous, ou choisissez un nouveau mot de passe ci-dessous."
+        }
+        (Locale::Fr, Closed, _) => "Cet espace n'accepte plus d'inscription pour cette adresse.",
         (Locale::Fr, Used, _) => "Ce lien a déjà été utilisé. Demandez-en un nouveau si besoin.",
         (Locale::Fr, Unknown, _) => {
             "Ce lien n'est pas valable ici. Vérifiez qu'il a été copié en entier."
@@ -69,6 +93,7 @@ pub enum Page {
     Invitation,
     Reset,
     Forgot,
+    Registration,
 }
 
 pub fn page(locale: Locale, p: Page) -> PageTexts {
@@ -102,6 +127,26 @@ pub fn page(locale: Locale, p: Page) -> PageTexts {
             done_title: "Check your email",
             done: "If an account uses this email here, a link is on its way. It works once, for one hour.",
             sign_in: "Sign in",
+        },
+        (Locale::En, Page::Registration) => PageTexts {
+            title: "Confirm your registration",
+            intro: "Choose the password you will sign in with to finish creating your account.",
+            password: "Password (12 characters or more)",
+            confirm: "The same password again",
+            submit: "Create my account",
+            done_title: "Your account is ready",
+            done: "Your account is created and your password saved. You can now sign in.",
+            sign_in: "Sign in",
+        },
+        (Locale::Fr, Page::Registration) => PageTexts {
+            title: "Confirmez votre inscription",
+            intro: "Choisissez le mot de passe avec lequel vous vous connecterez pour terminer la création de votre compte.",
+            password: "Mot de passe (12 caractères ou plus)",
+            confirm: "Le même mot de passe, à nouveau",
+            submit: "Créer mon compte",
+            done_title: "Votre compte est prêt",
+            done: "Votre compte est créé et votre mot de passe enregistré. Vous pouvez maintenant vous connecter.",
+            sign_in: "Se connecter",
         },
         (Locale::Fr, Page::Invitation) => PageTexts {
             title: "Bienvenue",
@@ -170,6 +215,30 @@ pub fn message(space: &Space, kind: MessageKind, name: &str, link: &str) -> (Str
             format!("Choose a new password for {s}"),
             format!(
                 "Hello {name},\n\nSomeone, hopefully you, asked to reset your password for {s}. Choose a new one here within one hour:\n\n{link}\n\nIf you did not ask for this, ignore this message: your password stays as it is.\n{help}"
+            ),
+        ),
+        (Locale::En, MessageKind::Registration) => (
+            format!("Confirm your registration to {s}"),
+            format!(
+                "Hello {name},\n\nSomeone, hopefully you, registered this email address with {s}. Choose your password here within 24 hours to create your account:\n\n{link}\n\nIf you did not register, ignore this message: no account is created.\n{help}"
+            ),
+        ),
+        (Locale::En, MessageKind::RegistrationKnown) => (
+            format!("You already have an account with {s}"),
+            format!(
+                "Hello {name},\n\nSomeone, hopefully you, tried to register this email address with {s}, but it already has an account there. Sign in with your password; if you forgot it, ask for a new one here:\n\n{link}\n\nIf you did not try to register, ignore this message: nothing has changed.\n{help}"
+            ),
+        ),
+        (Locale::Fr, MessageKind::Registration) => (
+            format!("Confirmez votre inscription à {s}"),
+            format!(
+                "Bonjour {name},\n\nQuelqu'un, vous sans doute, a inscrit cette adresse à {s}. Choisissez votre mot de passe ici dans les 24 heures pour créer votre compte :\n\n{link}\n\nSi vous ne vous êtes pas inscrit(e), ignorez ce message : aucun compte n'est créé.\n{help}"
+            ),
+        ),
+        (Locale::Fr, MessageKind::RegistrationKnown) => (
+            format!("Vous avez déjà un compte sur {s}"),
+            format!(
+                "Bonjour {name},\n\nQuelqu'un, vous sans doute, a tenté d'inscrire cette adresse à {s}, mais elle y a déjà un compte. Connectez-vous avec votre mot de passe ; si vous l'avez oublié, demandez-en un nouveau ici :\n\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message : rien n'a changé.\n{help}"
             ),
         ),
         (Locale::Fr, MessageKind::Invitation) => (
