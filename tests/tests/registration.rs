@@ -278,6 +278,11 @@ async fn journey(backend: Backend) {
         "{}",
         page.body
     );
+    let secret = fixtures::token_of_link(&link);
+    assert!(
+        !format!("{:?}", app.dump_tenant(&c.id).await).contains(&secret),
+        "the token is kept only as a digest"
+    );
     let done = choose_password(&app, &link, NEW_PASSWORD).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.body.contains("Your account is ready"), "{}", done.body);
@@ -460,6 +465,104 @@ async fn expiry_and_refusals(backend: Backend) {
         )
         .await;
     assert_eq!(v["errors"][0]["extensions"]["field"], "password");
+
+    // A week after its link expired, a registration never confirmed is forgotten (the next
+    // registration in the space clears it).
+    let stale = format!("{}@jobs.test", unique("stale"));
+    ok(&register(&app, &c.slug, &stale).await);
+    app.state.deps.clock.advance(chrono::Duration::days(8));
+    assert_eq!(registration_rows(&app, &c, &stale).await, 1);
+    ok(&register(&app, &c.slug, &format!("{}@jobs.test", unique("later"))).await);
+    assert_eq!(registration_rows(&app, &c, &stale).await, 0);
+}
+
+/// The same walk from a browser: the space's registration form, the emailed link, the
+/// password page, then sign-in.
+async fn form_journey(backend: Backend) {
+    let app = start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let host = format!("{}.example.org", c.slug);
+    let form = format!("http://{host}/register");
+    let off = open(&app, &form).await;
+    assert_eq!(off.status, 403);
+    assert!(
+        off.body.contains("does not take registrations"),
+        "{}",
+        off.body
+    );
+    ok(&set(&app, &c, "OPEN", &[]).await);
+    let page = open(&app, &form).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("name=\"givenName\""), "{}", page.body);
+    let post = |email: String| {
+        let (client, base, host) = (app.client.clone(), app.base.clone(), host.clone());
+        async move {
+            let r = client
+                .post(format!("{base}/register"))
+                .header("Host", host)
+                .form(&[
+                    ("email", email.as_str()),
+                    ("givenName", "Inès"),
+                    ("familyName", "Moreau"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            PageAnswer {
+                status: r.status().as_u16(),
+                body: r.text().await.unwrap(),
+            }
+        }
+    };
+    let email = format!("{}@jobs.test", unique("ines"));
+    let new = post(email.clone()).await;
+    let known = post(c.admin_email.clone()).await;
+    assert_eq!(new.status, 200, "{}", new.body);
+    assert!(new.body.contains("Check your email"), "{}", new.body);
+    assert_eq!(
+        (new.status, &new.body),
+        (known.status, &known.body),
+        "the same page either way"
+    );
+    let bad = post("not an email".into()).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("valid email"), "{}", bad.body);
+
+    spaces_gateway::mailer::drain(&app.state).await.unwrap();
+    let link = fixtures::newest_link(&app, &c.slug, &email, MessageKind::Registration).await;
+    let done = choose_password(&app, &link, NEW_PASSWORD).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let s = fixtures::sign_in(&app, &c.slug, &email, NEW_PASSWORD).await;
+    let token = ok(&s)["signIn"]["accessToken"].as_str().unwrap().to_owned();
+    let v = app
+        .gql(Some(&c.slug), Some(&token), VIEWER, json!({}))
+        .await;
+    assert_eq!(ok(&v)["viewer"]["email"], email.as_str());
+    assert_eq!(
+        ok(&v)["viewer"]["organisation"]["name"],
+        "Independent learners"
+    );
+
+    // Limited to a domain: the form says so for another one.
+    ok(&set(&app, &c, "DOMAINS", &["durand.test"]).await);
+    let other = post(format!("{}@jobs.test", unique("x"))).await;
+    assert_eq!(other.status, 403);
+    assert!(
+        other.body.contains("only with an email address"),
+        "{}",
+        other.body
+    );
+}
+
+#[tokio::test]
+async fn a_learner_registers_from_the_form_on_sqlite() {
+    form_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_learner_registers_from_the_form_on_postgres() {
+    form_journey(Backend::Postgres).await;
 }
 
 #[tokio::test]

@@ -94,6 +94,44 @@ pub enum Page {
     Reset,
     Forgot,
     Registration,
+    /// The form a learner registers with.
+    Register,
+}
+
+/// The third field's label on the registration form.
+pub fn family_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => "Family name",
+        Locale::Fr => "Nom",
+    }
+}
+
+/// Why the registration form refuses, as the space's rule says.
+pub fn register_refusal(locale: Locale, domain: bool) -> &'static str {
+    match (locale, domain) {
+        (Locale::En, false) => {
+            "This space does not take registrations. Ask its team for an invitation."
+        }
+        (Locale::En, true) => {
+            "This space takes registrations only with an email address of the organisations it lists."
+        }
+        (Locale::Fr, false) => {
+            "Cet espace n'accepte pas d'inscription. Demandez une invitation à son équipe."
+        }
+        (Locale::Fr, true) => {
+            "Cet espace n'accepte d'inscription qu'avec une adresse e-mail des organisations qu'il liste."
+        }
+    }
+}
+
+/// A field of the registration form that cannot be taken.
+pub fn register_invalid(locale: Locale, field: &str) -> &'static str {
+    match (locale, field) {
+        (Locale::En, "email") => "Give a valid email address.",
+        (Locale::En, _) => "Give your given name and family name (100 characters at most each).",
+        (Locale::Fr, "email") => "Indiquez une adresse e-mail valide.",
+        (Locale::Fr, _) => "Indiquez votre prénom et votre nom (100 caractères au plus chacun).",
+    }
 }
 
 pub fn page(locale: Locale, p: Page) -> PageTexts {
@@ -137,6 +175,26 @@ pub fn page(locale: Locale, p: Page) -> PageTexts {
             done_title: "Your account is ready",
             done: "Your account is created and your password saved. You can now sign in.",
             sign_in: "Sign in",
+        },
+        (Locale::En, Page::Register) => PageTexts {
+            title: "Register",
+            intro: "Give your email and your name: we will send you a link to choose your password.",
+            password: "Email",
+            confirm: "Given name",
+            submit: "Register",
+            done_title: "Check your email",
+            done: "A message is on its way to this address. Its link works once, for 24 hours.",
+            sign_in: "Sign in",
+        },
+        (Locale::Fr, Page::Register) => PageTexts {
+            title: "Inscription",
+            intro: "Indiquez votre adresse e-mail et votre nom : nous vous enverrons un lien pour choisir votre mot de passe.",
+            password: "Adresse e-mail",
+            confirm: "Prénom",
+            submit: "M'inscrire",
+            done_title: "Consultez vos e-mails",
+            done: "Un message est en route vers cette adresse. Son lien fonctionne une fois, pendant 24 heures.",
+            sign_in: "Se connecter",
         },
         (Locale::Fr, Page::Registration) => PageTexts {
             title: "Confirmez votre inscription",

@@ -9,6 +9,7 @@
 //! Time comes from the caller's clock (`Clock`), so tests move past the expiry without waiting.
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::Condition;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sha2::{Digest, Sha256};
@@ -84,6 +85,8 @@ pub const VALIDITY: Duration = Duration::hours(24);
 pub const MAX_PER_EMAIL: u64 = 3;
 /// Registrations per client address (IPv6: per /64) per window, over every email.
 pub const MAX_PER_ADDRESS: u64 = 10;
+/// How long an unconfirmed registration is kept after its link expired.
+const KEPT_AFTER_EXPIRY: Duration = Duration::days(7);
 /// At most this many listed domains.
 pub const MAX_DOMAINS: usize = 50;
 
@@ -321,10 +324,16 @@ pub async fn register(
     )?;
     settings(tx).await?.admits(&person.email)?;
     limit(tx, limiter, &person.email, client).await?;
-    // Only the newest link of an address works.
+    // Only the newest link of an address works, and the names and emails of registrations
+    // never confirmed are not kept long past their expiry (a week, so a late click still
+    // hears "expired" rather than "unknown").
     tx.scoped_delete::<reg::Entity>()
-        .filter(reg::Column::Email.eq(person.email.as_str()))
         .filter(reg::Column::ConfirmedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(reg::Column::Email.eq(person.email.as_str()))
+                .add(reg::Column::ExpiresAt.lte(now - KEPT_AFTER_EXPIRY)),
+        )
         .exec(&tx.tx)
         .await?;
     let token = secret::new_token()?;
