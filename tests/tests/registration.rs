@@ -576,3 +576,45 @@ async fn expired_replaced_and_overtaken_links_on_sqlite() {
 async fn expired_replaced_and_overtaken_links_on_postgres() {
     expiry_and_refusals(Backend::Postgres).await;
 }
+
+/// `serve --demo` opens self-registration on the campus and says so; a newcomer walks in.
+#[tokio::test]
+async fn the_demo_campus_takes_self_registrations_on_sqlite() {
+    let app = start(Backend::Sqlite).await;
+    let printed = spaces_gateway::demo::seed(&app.state)
+        .await
+        .unwrap()
+        .expect("a fresh server seeds the demo");
+    assert!(printed.contains("self-registration: OPEN"), "{printed}");
+    assert!(
+        spaces_gateway::demo::what_to_try("http://127.0.0.1:8080").contains("register(input:"),
+        "the start-up text shows how to register"
+    );
+    let v = app.gql(Some("ocapiat"), None, READ, json!({})).await;
+    assert_eq!(ok(&v)["space"]["selfRegistration"]["mode"], "OPEN");
+    let email = format!("{}@example.org", unique("newcomer"));
+    ok(&register(&app, "ocapiat", &email).await);
+    let token = confirmation_token(&app, "ocapiat", &email).await;
+    let v = confirm(&app, "ocapiat", &token).await;
+    assert_eq!(
+        ok(&v)["confirmRegistration"]["person"]["email"],
+        email.as_str()
+    );
+    let v = app
+        .gql(
+            Some("ocapiat"),
+            Some(
+                v["data"]["confirmRegistration"]["accessToken"]
+                    .as_str()
+                    .unwrap(),
+            ),
+            VIEWER,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["viewer"]["organisation"]["name"],
+        "Apprenants indépendants",
+        "the campus speaks French"
+    );
+}
