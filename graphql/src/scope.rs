@@ -47,6 +47,22 @@ impl Deps {
         )
     }
 
+    /// The self-registration confirmation page of a space, like `accept_url`.
+    pub fn confirm_url(&self, slug: &str) -> String {
+        self.links.page(
+            &self.links.slug_host(slug),
+            spaces::links::CONFIRM_REGISTRATION_PATH,
+        )
+    }
+
+    /// The page that asks for a password-reset link, like `accept_url`.
+    pub fn forgot_url(&self, slug: &str) -> String {
+        self.links.page(
+            &self.links.slug_host(slug),
+            spaces::links::FORGOT_PASSWORD_PATH,
+        )
+    }
+
     /// The password-reset page of a space, like `accept_url`.
     pub fn reset_url(&self, slug: &str) -> String {
         self.links.page(

@@ -19,6 +19,7 @@ mod m0009_jobs;
 mod m0010_idempotency;
 mod m0011_webhook_events;
 mod m0012_vouchers;
+mod m0013_self_registration;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_idempotency::Migration),
             Box::new(m0011_webhook_events::Migration),
             Box::new(m0012_vouchers::Migration),
+            Box::new(m0013_self_registration::Migration),
         ]
     }
 }

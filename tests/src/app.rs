@@ -301,6 +301,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "payments",
     "people",
     "refresh_tokens",
+    "registration_settings",
+    "registrations",
     "role_grants",
     "subscriptions",
     "tenant_domains",

@@ -63,8 +63,11 @@ async fn journey(backend: Backend) {
     let other = fixtures::company(&app, &a, "Fromagerie Martin").await;
     let buyer = fixtures::billing_account(&app, &a, &company).await;
     let other_buyer = fixtures::billing_account(&app, &a, &other).await;
+    // The year the invoices are issued in, read once: the clock moves a month further below,
+    // which from December on is the next year.
+    let issued_in = year(&app);
     let series =
-        |kind: &str, n: u32| format!("{}-{kind}-{}-{n:06}", a.slug.to_uppercase(), year(&app));
+        |kind: &str, n: u32| format!("{}-{kind}-{}-{n:06}", a.slug.to_uppercase(), issued_in);
 
     let v = fixtures::issue_invoice(&app, &a, &buyer).await;
     let inv = ok(&v)["issueInvoice"].clone();

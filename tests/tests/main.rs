@@ -28,6 +28,7 @@ mod operate;
 mod ops;
 mod outage;
 mod payments;
+mod registration;
 mod rls;
 mod schema;
 mod seats;

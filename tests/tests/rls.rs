@@ -358,4 +358,12 @@ async fn seed_billing_rows(app: &TestApp, t: &str, org: &str) {
              FROM enrolments e WHERE e.tenant_id = '{t}' AND e.id = '00000000-0000-7000-8000-000000000004';"
     ))
     .await;
+    // Self-registration: the setting and a pending registration.
+    app.owner_sql(&format!(
+        "INSERT INTO registration_settings (tenant_id, id, mode, domains, independent_organisation_id, updated_at) \
+           VALUES ('{t}', gen_random_uuid(), 'domains', 'a.test', '{org}', now()); \
+         INSERT INTO registrations (tenant_id, id, email, given_name, family_name, token_hash, expires_at, created_at) \
+           VALUES ('{t}', gen_random_uuid(), 'sam@a.test', 'Sam', 'A', 'probe-hash', now(), now());"
+    ))
+    .await;
 }

@@ -170,12 +170,24 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         &[],
     )
     .await?;
+    // Job seekers with no employer here sign themselves up.
+    spaces_tenants::auth::registration::set(
+        &tx,
+        &admin,
+        now,
+        spaces_tenants::auth::registration::Mode::Open,
+        &[],
+    )
+    .await?;
     tx.commit().await?;
     lines.push(format!(
         "  billing: plan of {} seats sold to the campus, 6 used, its invoice {paid} paid; Hugo's priced \
          enrolment invoiced at once to Fromagerie Durand, unpaid",
         billing::SEATS
     ));
+    lines.push(
+        "  self-registration: OPEN (anyone may register; the link lands in the outbox)".to_owned(),
+    );
     Ok(Some(format!(
         "Demo seeded. Every account's password is {DEMO_PASSWORD:?}. Sign in at /graphql with the header X-Tenant: ocapiat:\n{}",
         lines.join("\n")
@@ -192,7 +204,9 @@ pub fn what_to_try(base: &str) -> String {
          As hr@durand.localhost, see your people's enrolments and the request waiting for you:\n  \
          {{ people(first: 20) {{ edges {{ node {{ email enrolments {{ edges {{ node {{ id status edition {{ title }} }} }} }} }} }} }} }}\n\
          As admin@ocapiat.localhost, see the subscription's seats and the invoices (then GET {base}/invoices/<id>.pdf or .xml with the same headers):\n  \
-         {{ subscription {{ planName seats used status endsOn }} invoices(first: 10) {{ edges {{ node {{ id number status gross {{ amountMinor currency }} due {{ amountMinor }} }} }} }} }}"
+         {{ subscription {{ planName seats used status endsOn }} invoices(first: 10) {{ edges {{ node {{ id number status gross {{ amountMinor currency }} due {{ amountMinor }} }} }} }} }}\n\
+         Self-registration is open on the campus: register yourself (no token needed), then open the confirmation link written to the outbox (the data dir's outbox/ folder):\n  \
+         mutation {{ register(input: {{ email: \"you@example.org\", givenName: \"Sam\", familyName: \"Doe\" }}) }}"
     )
 }
 

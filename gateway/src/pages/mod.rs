@@ -1,5 +1,5 @@
 //! The small pages that emailed links open, served on the space's own host: accept an
-//! invitation, reset a password, ask for a reset. Server-rendered, in the space's language and
+//! invitation, reset a password, ask for a reset, confirm a self-registration. Server-rendered, in the space's language and
 //! branding, working without JavaScript; the template and the stylesheet are in the binary.
 //!
 //! A token arrives in the query string and travels on in a hidden form field. Nothing logs it:
@@ -10,6 +10,7 @@
 //! claims the token in a second transaction with a conditional update: a link used, replaced or
 //! expired meanwhile is refused there.
 
+mod signup;
 pub mod texts;
 
 use std::collections::HashMap;
@@ -21,10 +22,13 @@ use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::{DateTime, Utc};
 use minijinja::{Environment, context};
 use spaces_tenants::auth::invitations::{self, TokenState};
-use spaces_tenants::auth::reset;
-use spaces_tenants::spaces::links::{ACCEPT_INVITATION_PATH, RESET_PASSWORD_PATH};
+use spaces_tenants::auth::{registration, reset};
+use spaces_tenants::spaces::links::{
+    ACCEPT_INVITATION_PATH, CONFIRM_REGISTRATION_PATH, RESET_PASSWORD_PATH,
+};
 use spaces_tenants::spaces::{Space, SpaceStatus};
 use spaces_tenants::values::Password;
 use spaces_tenants::{Error, TenantTx};
@@ -33,7 +37,8 @@ use crate::app::AppState;
 use crate::resolve::{Addressed, resolve};
 use texts::{Page, Refusal};
 
-pub const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
+pub use spaces_tenants::spaces::links::FORGOT_PASSWORD_PATH;
+pub const REGISTER_PATH: &str = "/register";
 const STYLE_PATH: &str = "/pages/style.css";
 const STYLE: &str = include_str!("style.css");
 
@@ -54,6 +59,14 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route(RESET_PASSWORD_PATH, get(reset_form).post(reset_submit))
         .route(FORGOT_PASSWORD_PATH, get(forgot_form).post(forgot_submit))
+        .route(
+            CONFIRM_REGISTRATION_PATH,
+            get(signup::confirm_form).post(signup::confirm_submit),
+        )
+        .route(
+            REGISTER_PATH,
+            get(signup::register_form).post(signup::register_submit),
+        )
         .route(STYLE_PATH, get(style))
 }
 
@@ -73,6 +86,7 @@ async fn style() -> Response {
 enum Flow {
     Invitation,
     Reset,
+    Registration,
 }
 
 impl Flow {
@@ -80,28 +94,45 @@ impl Flow {
         match self {
             Flow::Invitation => Page::Invitation,
             Flow::Reset => Page::Reset,
+            Flow::Registration => Page::Registration,
         }
     }
 
-    async fn check(self, tx: &TenantTx, token: &str) -> spaces_tenants::Result<TokenState> {
+    /// Why the token cannot be used now, or none when it can.
+    async fn check(
+        self,
+        tx: &TenantTx,
+        now: DateTime<Utc>,
+        token: &str,
+    ) -> spaces_tenants::Result<Option<Refusal>> {
         if token.is_empty() || token.len() > 100 {
-            return Ok(TokenState::Unknown);
+            return Ok(Some(Refusal::Unknown));
         }
-        match self {
-            Flow::Invitation => invitations::check(tx, token).await,
-            Flow::Reset => reset::check(tx, token).await,
-        }
+        Ok(match self {
+            Flow::Invitation => refusal_of(invitations::check(tx, token).await?),
+            Flow::Reset => refusal_of(reset::check(tx, token).await?),
+            Flow::Registration => match registration::check(tx, now, token).await? {
+                registration::TokenState::Valid => None,
+                registration::TokenState::Expired => Some(Refusal::Expired),
+                registration::TokenState::Used => Some(Refusal::Used),
+                registration::TokenState::Unknown => Some(Refusal::Unknown),
+            },
+        })
     }
 
     async fn complete(
         self,
         tx: &TenantTx,
+        now: DateTime<Utc>,
         token: &str,
         hash: String,
     ) -> spaces_tenants::Result<()> {
         match self {
             Flow::Invitation => invitations::complete(tx, token, hash).await.map(|_| ()),
             Flow::Reset => reset::complete(tx, token, hash).await.map(|_| ()),
+            Flow::Registration => registration::complete(tx, now, token, hash)
+                .await
+                .map(|_| ()),
         }
     }
 }
@@ -111,7 +142,7 @@ impl Flow {
 struct View<'a> {
     error: Option<&'a str>,
     text: Option<&'a str>,
-    /// "password", "email" or none.
+    /// "password", "email", "register" or none.
     form: Option<&'static str>,
     token: Option<&'a str>,
     done: bool,
@@ -132,10 +163,15 @@ fn render(space: &Space, page: Page, status: StatusCode, v: View<'_>) -> Respons
         error => v.error,
         text => v.text.or(if v.done { Some(t.done) } else if v.form.is_some() { Some(t.intro) } else { None }),
         form => v.form,
-        action => match page { Page::Invitation => ACCEPT_INVITATION_PATH, _ => RESET_PASSWORD_PATH },
+        action => match page {
+            Page::Invitation => ACCEPT_INVITATION_PATH,
+            Page::Registration => CONFIRM_REGISTRATION_PATH,
+            _ => RESET_PASSWORD_PATH,
+        },
         token => v.token,
         first_label => t.password,
         second_label => t.confirm,
+        third_label => texts::family_name(locale),
         submit => t.submit,
         forgot => if v.forgot { Some(texts::forgot_link(locale)) } else { None },
         support => &b.support_email,
@@ -189,7 +225,11 @@ fn refusal(space: &Space, page: Page, r: Refusal) -> Response {
         status,
         View {
             error: Some(texts::refusal(space.locale, r, page)),
-            forgot: page != Page::Invitation && matches!(r, Refusal::Expired | Refusal::Used),
+            forgot: match page {
+                Page::Invitation => false,
+                Page::Registration => matches!(r, Refusal::Registered),
+                _ => matches!(r, Refusal::Expired | Refusal::Used),
+            },
             ..View::default()
         },
     )
@@ -242,9 +282,9 @@ async fn token_state(
     space: &Space,
     flow: Flow,
     token: &str,
-) -> spaces_tenants::Result<TokenState> {
+) -> spaces_tenants::Result<Option<Refusal>> {
     let tx = TenantTx::begin(&state.deps.db, space.id).await?;
-    let st = flow.check(&tx, token).await;
+    let st = flow.check(&tx, state.deps.clock.now(), token).await;
     tx.rollback().await?;
     st
 }
@@ -261,7 +301,7 @@ async fn show_form(
     };
     let token = query.get("token").map(String::as_str).unwrap_or("");
     match token_state(state, &space, flow, token).await {
-        Ok(st) => match refusal_of(st) {
+        Ok(st) => match st {
             Some(r) => refusal(&space, flow.page(), r),
             None => render(
                 &space,
@@ -303,10 +343,7 @@ async fn set_password(
             },
         )
     };
-    match token_state(state, &space, flow, token)
-        .await
-        .map(refusal_of)
-    {
+    match token_state(state, &space, flow, token).await {
         Ok(None) => {}
         Ok(Some(r)) => return refusal(&space, flow.page(), r),
         Err(e) => return failure(&e),
@@ -329,7 +366,10 @@ async fn set_password(
         Ok(tx) => tx,
         Err(e) => return failure(&e),
     };
-    match flow.complete(&tx, token, hash).await {
+    match flow
+        .complete(&tx, state.deps.clock.now(), token, hash)
+        .await
+    {
         Ok(()) => match tx.commit().await {
             Ok(()) => render(
                 &space,
@@ -346,9 +386,19 @@ async fn set_password(
             let _ = tx.rollback().await;
             // Used, replaced or expired since it was read: say which, as a fresh read finds it.
             match token_state(state, &space, flow, token).await {
-                Ok(st) => refusal(&space, flow.page(), refusal_of(st).unwrap_or(Refusal::Used)),
+                Ok(st) => refusal(&space, flow.page(), st.unwrap_or(Refusal::Used)),
                 Err(e) => failure(&e),
             }
+        }
+        // A registration whose email got an account meanwhile, or that the space's setting no
+        // longer admits.
+        Err(Error::Conflict { .. }) => {
+            let _ = tx.rollback().await;
+            refusal(&space, flow.page(), Refusal::Registered)
+        }
+        Err(Error::Refused { .. }) => {
+            let _ = tx.rollback().await;
+            refusal(&space, flow.page(), Refusal::Closed)
         }
         Err(e) => {
             let _ = tx.rollback().await;

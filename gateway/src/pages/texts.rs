@@ -26,6 +26,10 @@ pub enum Refusal {
     TooShort,
     RateLimited,
     Unavailable,
+    /// A registration whose email has an account by now.
+    Registered,
+    /// A registration the space's setting no longer admits.
+    Closed,
 }
 
 pub fn refusal(locale: Locale, r: Refusal, page: Page) -> &'static str {
@@ -34,10 +38,20 @@ pub fn refusal(locale: Locale, r: Refusal, page: Page) -> &'static str {
         (Locale::En, Expired, Page::Invitation) => {
             "This invitation has expired. Ask the person who invited you to send a new one."
         }
-        (Locale::En, Expired, _) => "This link has expired. Ask for a new one below.",
         (Locale::En, Used, Page::Invitation) => {
             "This invitation has already been used. Sign in with the password you chose."
         }
+        (Locale::En, Expired, Page::Registration) => {
+            "This link has expired. Register again to get a new one."
+        }
+        (Locale::En, Expired, _) => "This link has expired. Ask for a new one below.",
+        (Locale::En, Used, Page::Registration) => {
+            "This link has already been used. Sign in with the password you chose."
+        }
+        (Locale::En, Registered, _) => {
+            "This email already has an account here. Sign in, or choose a new password below."
+        }
+        (Locale::En, Closed, _) => "This space no longer takes registrations for this email.",
         (Locale::En, Used, _) => {
             "This link has already been used. Ask for a new one if you still need it."
         }
@@ -49,10 +63,20 @@ pub fn refusal(locale: Locale, r: Refusal, page: Page) -> &'static str {
         (Locale::Fr, Expired, Page::Invitation) => {
             "Cette invitation a expiré. Demandez à la personne qui vous a invité de vous en envoyer une nouvelle."
         }
-        (Locale::Fr, Expired, _) => "Ce lien a expiré. Demandez-en un nouveau ci-dessous.",
         (Locale::Fr, Used, Page::Invitation) => {
             "Cette invitation a déjà été utilisée. Connectez-vous avec le mot de passe choisi."
         }
+        (Locale::Fr, Expired, Page::Registration) => {
+            "Ce lien a expiré. Inscrivez-vous à nouveau pour en recevoir un autre."
+        }
+        (Locale::Fr, Expired, _) => "Ce lien a expiré. Demandez-en un nouveau ci-dessous.",
+        (Locale::Fr, Used, Page::Registration) => {
+            "Ce lien a déjà été utilisé. Connectez-vous avec le mot de passe choisi."
+        }
+        (Locale::Fr, Registered, _) => {
+            "Cette adresse a déjà un compte ici. Connectez-vous, ou choisissez un nouveau mot de passe ci-dessous."
+        }
+        (Locale::Fr, Closed, _) => "Cet espace n'accepte plus d'inscription pour cette adresse.",
         (Locale::Fr, Used, _) => "Ce lien a déjà été utilisé. Demandez-en un nouveau si besoin.",
         (Locale::Fr, Unknown, _) => {
             "Ce lien n'est pas valable ici. Vérifiez qu'il a été copié en entier."
@@ -69,6 +93,45 @@ pub enum Page {
     Invitation,
     Reset,
     Forgot,
+    Registration,
+    /// The form a learner registers with.
+    Register,
+}
+
+/// The third field's label on the registration form.
+pub fn family_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => "Family name",
+        Locale::Fr => "Nom",
+    }
+}
+
+/// Why the registration form refuses, as the space's rule says.
+pub fn register_refusal(locale: Locale, domain: bool) -> &'static str {
+    match (locale, domain) {
+        (Locale::En, false) => {
+            "This space does not take registrations. Ask its team for an invitation."
+        }
+        (Locale::En, true) => {
+            "This space takes registrations only with an email address of the organisations it lists."
+        }
+        (Locale::Fr, false) => {
+            "Cet espace n'accepte pas d'inscription. Demandez une invitation à son équipe."
+        }
+        (Locale::Fr, true) => {
+            "Cet espace n'accepte d'inscription qu'avec une adresse e-mail des organisations qu'il liste."
+        }
+    }
+}
+
+/// A field of the registration form that cannot be taken.
+pub fn register_invalid(locale: Locale, field: &str) -> &'static str {
+    match (locale, field) {
+        (Locale::En, "email") => "Give a valid email address.",
+        (Locale::En, _) => "Give your given name and family name (100 characters at most each).",
+        (Locale::Fr, "email") => "Indiquez une adresse e-mail valide.",
+        (Locale::Fr, _) => "Indiquez votre prénom et votre nom (100 caractères au plus chacun).",
+    }
 }
 
 pub fn page(locale: Locale, p: Page) -> PageTexts {
@@ -102,6 +165,46 @@ pub fn page(locale: Locale, p: Page) -> PageTexts {
             done_title: "Check your email",
             done: "If an account uses this email here, a link is on its way. It works once, for one hour.",
             sign_in: "Sign in",
+        },
+        (Locale::En, Page::Registration) => PageTexts {
+            title: "Confirm your registration",
+            intro: "Choose the password you will sign in with to finish creating your account.",
+            password: "Password (12 characters or more)",
+            confirm: "The same password again",
+            submit: "Create my account",
+            done_title: "Your account is ready",
+            done: "Your account is created and your password saved. You can now sign in.",
+            sign_in: "Sign in",
+        },
+        (Locale::En, Page::Register) => PageTexts {
+            title: "Register",
+            intro: "Give your email and your name: we will send you a link to choose your password.",
+            password: "Email",
+            confirm: "Given name",
+            submit: "Register",
+            done_title: "Check your email",
+            done: "A message is on its way to this address. Its link works once, for 24 hours.",
+            sign_in: "Sign in",
+        },
+        (Locale::Fr, Page::Register) => PageTexts {
+            title: "Inscription",
+            intro: "Indiquez votre adresse e-mail et votre nom : nous vous enverrons un lien pour choisir votre mot de passe.",
+            password: "Adresse e-mail",
+            confirm: "Prénom",
+            submit: "M'inscrire",
+            done_title: "Consultez vos e-mails",
+            done: "Un message est en route vers cette adresse. Son lien fonctionne une fois, pendant 24 heures.",
+            sign_in: "Se connecter",
+        },
+        (Locale::Fr, Page::Registration) => PageTexts {
+            title: "Confirmez votre inscription",
+            intro: "Choisissez le mot de passe avec lequel vous vous connecterez pour terminer la création de votre compte.",
+            password: "Mot de passe (12 caractères ou plus)",
+            confirm: "Le même mot de passe, à nouveau",
+            submit: "Créer mon compte",
+            done_title: "Votre compte est prêt",
+            done: "Votre compte est créé et votre mot de passe enregistré. Vous pouvez maintenant vous connecter.",
+            sign_in: "Se connecter",
         },
         (Locale::Fr, Page::Invitation) => PageTexts {
             title: "Bienvenue",
@@ -170,6 +273,30 @@ pub fn message(space: &Space, kind: MessageKind, name: &str, link: &str) -> (Str
             format!("Choose a new password for {s}"),
             format!(
                 "Hello {name},\n\nSomeone, hopefully you, asked to reset your password for {s}. Choose a new one here within one hour:\n\n{link}\n\nIf you did not ask for this, ignore this message: your password stays as it is.\n{help}"
+            ),
+        ),
+        (Locale::En, MessageKind::Registration) => (
+            format!("Confirm your registration to {s}"),
+            format!(
+                "Hello {name},\n\nSomeone, hopefully you, registered this email address with {s}. Choose your password here within 24 hours to create your account:\n\n{link}\n\nIf you did not register, ignore this message: no account is created.\n{help}"
+            ),
+        ),
+        (Locale::En, MessageKind::RegistrationKnown) => (
+            format!("You already have an account with {s}"),
+            format!(
+                "Hello {name},\n\nSomeone, hopefully you, tried to register this email address with {s}, but it already has an account there. Sign in with your password; if you forgot it, ask for a new one here:\n\n{link}\n\nIf you did not try to register, ignore this message: nothing has changed.\n{help}"
+            ),
+        ),
+        (Locale::Fr, MessageKind::Registration) => (
+            format!("Confirmez votre inscription à {s}"),
+            format!(
+                "Bonjour {name},\n\nQuelqu'un, vous sans doute, a inscrit cette adresse à {s}. Choisissez votre mot de passe ici dans les 24 heures pour créer votre compte :\n\n{link}\n\nSi vous ne vous êtes pas inscrit(e), ignorez ce message : aucun compte n'est créé.\n{help}"
+            ),
+        ),
+        (Locale::Fr, MessageKind::RegistrationKnown) => (
+            format!("Vous avez déjà un compte sur {s}"),
+            format!(
+                "Bonjour {name},\n\nQuelqu'un, vous sans doute, a tenté d'inscrire cette adresse à {s}, mais elle y a déjà un compte. Connectez-vous avec votre mot de passe ; si vous l'avez oublié, demandez-en un nouveau ici :\n\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message : rien n'a changé.\n{help}"
             ),
         ),
         (Locale::Fr, MessageKind::Invitation) => (

@@ -40,7 +40,7 @@ fn active_space(scope: &RequestScope) -> ApiResult<&Space> {
     Ok(space)
 }
 
-async fn session(tx: &TenantTx, s: signin::SignedIn) -> ApiResult<Session> {
+pub(super) async fn session(tx: &TenantTx, s: signin::SignedIn) -> ApiResult<Session> {
     // A person always sees themselves.
     let me = spaces_tenants::Principal::Person {
         tenant: tx.tenant(),

@@ -10,6 +10,7 @@ mod payments;
 mod people;
 mod plans;
 mod platform;
+pub(crate) mod registration;
 pub(crate) mod subscriptions;
 
 #[derive(async_graphql::MergedObject, Default)]
@@ -27,4 +28,5 @@ pub struct Mutation(
     payments::PaymentMutation,
     plans::PlansMutation,
     subscriptions::SubscriptionsMutation,
+    registration::RegistrationMutation,
 );

@@ -85,6 +85,14 @@ impl PublicSpace {
     async fn locale(&self) -> LocaleGql {
         self.0.locale.into()
     }
+    /// Whether people may sign themselves up here (`register`); public, so a sign-in page can
+    /// offer it. The admitted domains show to tenant admins only.
+    async fn self_registration(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<crate::mutation::registration::SelfRegistrationGql> {
+        crate::mutation::registration::setting(crate::scope::of(ctx)).await
+    }
 }
 
 /// A tenant as platform operators manage it.

@@ -4,6 +4,7 @@ pub(crate) mod entity;
 pub mod invitations;
 pub mod limiter;
 pub mod password;
+pub mod registration;
 pub mod reset;
 pub mod secret;
 pub mod sessions;

@@ -148,6 +148,30 @@ pub(crate) async fn create_root(tx: &TenantTx, name_raw: &str) -> Result<Organis
     .await
 }
 
+/// A node under `parent` made by the system, with no access check (self-registration makes
+/// the space's "independent learners" organisation under the root on first use).
+pub(crate) async fn create_child_unchecked(
+    tx: &TenantTx,
+    parent: &Organisation,
+    kind: OrgKind,
+    name_raw: &str,
+) -> Result<Organisation> {
+    let id = OrganisationId::new();
+    let path = child_path(&parent.path, id.uuid());
+    insert(
+        tx,
+        id,
+        Some(parent.id),
+        &path,
+        kind,
+        name("name", name_raw, 200)?,
+        None,
+        None,
+        None,
+    )
+    .await
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn insert(
     tx: &TenantTx,

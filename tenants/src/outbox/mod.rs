@@ -23,6 +23,11 @@ use crate::{Error, OutboxMessageId, Result, TenantTx};
 pub enum MessageKind {
     Invitation,
     PasswordReset,
+    /// Self-registration: the link that confirms a new address.
+    Registration,
+    /// Self-registration for an address that already has an account: no token, a pointer to
+    /// sign-in and password reset instead.
+    RegistrationKnown,
 }
 
 impl MessageKind {
@@ -30,6 +35,8 @@ impl MessageKind {
         match self {
             MessageKind::Invitation => "invitation",
             MessageKind::PasswordReset => "password_reset",
+            MessageKind::Registration => "registration",
+            MessageKind::RegistrationKnown => "registration_known",
         }
     }
 
@@ -37,6 +44,8 @@ impl MessageKind {
         match s {
             "invitation" => Some(MessageKind::Invitation),
             "password_reset" => Some(MessageKind::PasswordReset),
+            "registration" => Some(MessageKind::Registration),
+            "registration_known" => Some(MessageKind::RegistrationKnown),
             _ => None,
         }
     }

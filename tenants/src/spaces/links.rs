@@ -6,6 +6,8 @@ use crate::{Error, Result};
 
 pub const ACCEPT_INVITATION_PATH: &str = "/accept-invitation";
 pub const RESET_PASSWORD_PATH: &str = "/reset-password";
+pub const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
+pub const CONFIRM_REGISTRATION_PATH: &str = "/confirm-registration";
 
 #[derive(Clone, Debug)]
 pub struct Links {

@@ -118,6 +118,8 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         .unwrap()
         .to_owned();
     let invitation_token = fixtures::invitation_token(app, &a.slug, &invited_email).await;
+    // Self-registration: A's setting and a pending registration.
+    crate::registration::pending_in(app, &a, &mail("reg")).await;
     // A stored idempotent answer (idempotency_keys).
     let keyed = app
         .client
