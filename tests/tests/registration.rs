@@ -618,3 +618,44 @@ async fn the_demo_campus_takes_self_registrations_on_sqlite() {
         "the campus speaks French"
     );
 }
+
+/// A self-registered learner pays for themselves: HR enrolling them in a priced edition finds
+/// no billing account for them, though the campus above their organisation has one (which
+/// must not pay for them).
+async fn the_campus_does_not_pay_for_independent_learners(backend: Backend) {
+    let app = start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    ok(&set(&app, &c, "OPEN", &[]).await);
+    let email = format!("sam@{}.test", unique("free"));
+    ok(&register(&app, &c.slug, &email).await);
+    let token = confirmation_token(&app, &c.slug, &email).await;
+    let v = confirm(&app, &c.slug, &token).await;
+    let person = ok(&v)["confirmRegistration"]["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fixtures::billing_account(&app, &c, &c.root_id).await;
+    let course = fixtures::published_course(&app, &op, "HACCP").await;
+    let edition = crate::charges::priced_edition(&app, &c, &course, 70_000, json!({})).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($i: EnrolInput!) { enrol(input: $i) { id } }",
+            json!({ "i": { "editionId": edition, "personId": person } }),
+        )
+        .await;
+    assert_eq!(code(&v), "BILLING_ACCOUNT_REQUIRED", "{v}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_campus_does_not_pay_for_independent_learners_on_sqlite() {
+    the_campus_does_not_pay_for_independent_learners(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_campus_does_not_pay_for_independent_learners_on_postgres() {
+    the_campus_does_not_pay_for_independent_learners(Backend::Postgres).await;
+}

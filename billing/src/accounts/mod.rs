@@ -334,11 +334,19 @@ pub async fn nearest(
         .transpose()
 }
 
-/// The billing accounts of the organisations on the given paths, by organisation.
+/// The billing accounts of the organisations on some paths, and where the search for a payer
+/// stops: the space's independent learners (self-registered), who pay for themselves and
+/// never on the account of the campus above them.
+pub(crate) struct Accounts {
+    by_organisation: BTreeMap<uuid::Uuid, account::Model>,
+    independent: Option<uuid::Uuid>,
+}
+
+/// The billing accounts of the organisations on the given paths.
 pub(crate) async fn accounts_on(
     tx: &TenantTx,
     ancestries: &[Vec<OrganisationId>],
-) -> Result<BTreeMap<uuid::Uuid, account::Model>> {
+) -> Result<Accounts> {
     let mut orgs: Vec<uuid::Uuid> = ancestries.iter().flatten().map(|o| o.uuid()).collect();
     orgs.sort_unstable();
     orgs.dedup();
@@ -355,13 +363,27 @@ pub(crate) async fn accounts_on(
             found.insert(a.organisation_id, a);
         }
     }
-    Ok(found)
+    Ok(Accounts {
+        by_organisation: found,
+        independent: spaces_tenants::auth::registration::independent_learners(tx)
+            .await?
+            .map(OrganisationId::uuid),
+    })
 }
 
-/// The nearest billing account up a path (the deepest organisation that has one).
+/// The nearest billing account up a path (the deepest organisation that has one), not looking
+/// above the independent learners' organisation.
 pub(crate) fn deepest<'a>(
-    accounts: &'a BTreeMap<uuid::Uuid, account::Model>,
+    accounts: &'a Accounts,
     ancestry: &[OrganisationId],
 ) -> Option<&'a account::Model> {
-    ancestry.iter().rev().find_map(|o| accounts.get(&o.uuid()))
+    for o in ancestry.iter().rev() {
+        if let Some(a) = accounts.by_organisation.get(&o.uuid()) {
+            return Some(a);
+        }
+        if Some(o.uuid()) == accounts.independent {
+            return None;
+        }
+    }
+    None
 }

@@ -110,7 +110,7 @@ async fn locked_invoice(tx: &TenantTx, id: InvoiceId) -> Result<invoice::Model> 
 
 /// (paid, credited) of an invoice: payments less the receivable part of refunds, and the
 /// totals of its issued credit notes.
-async fn settled(tx: &TenantTx, id: uuid::Uuid) -> Result<(i64, i64)> {
+pub(crate) async fn settled(tx: &TenantTx, id: uuid::Uuid) -> Result<(i64, i64)> {
     let mut paid = 0i64;
     for p in tx
         .select::<payment::Entity>()

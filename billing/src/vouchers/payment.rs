@@ -260,20 +260,7 @@ pub async fn invoice_paid(tx: &TenantTx, now: DateTime<Utc>, invoice: InvoiceId)
     if p.status != AWAITING {
         return Ok(());
     }
-    let received: i64 = tx
-        .select::<paid::Entity>()
-        .filter(paid::Column::InvoiceId.eq(invoice.uuid()))
-        .all()
-        .await?
-        .iter()
-        .map(|r| {
-            if r.kind == "payment" {
-                r.amount_minor
-            } else {
-                0
-            }
-        })
-        .sum();
+    let (received, _) = crate::payments::settled(tx, invoice.uuid()).await?;
     if received < p.amount_minor {
         return Ok(());
     }
