@@ -4,6 +4,7 @@ mod billing_accounts;
 mod catalogue;
 pub(crate) mod editions;
 mod enrolments;
+mod funders;
 mod invoices;
 mod organisations;
 mod payments;
@@ -26,5 +27,6 @@ pub struct Mutation(
     invoices::InvoiceMutation,
     payments::PaymentMutation,
     plans::PlansMutation,
+    funders::FunderMutation,
     subscriptions::SubscriptionsMutation,
 );

@@ -5,6 +5,7 @@ pub mod billing_account;
 pub mod catalogue;
 pub mod edition;
 pub mod enrolment;
+pub mod funder;
 pub mod funding;
 pub mod invoice;
 pub mod ledger;
