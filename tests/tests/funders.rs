@@ -92,6 +92,19 @@ async fn staff(app: &TestApp, c: &Campus, funder: &str, email: &str) -> (String,
     (id, s["accessToken"].as_str().unwrap().to_owned())
 }
 
+/// A sector fund and a batch of two codes of it, made by the space's admin: (funder, batch,
+/// one of its codes).
+pub(crate) async fn funder_with_batch(app: &TestApp, c: &Campus) -> (String, String, String) {
+    let f = funder(app, c, "SECTOR_FUND", None).await;
+    let id = f["id"].as_str().unwrap().to_owned();
+    let made = batch(app, c, &c.admin_token, batch_input(&id, 2)).await;
+    (
+        id,
+        made["batch"]["id"].as_str().unwrap().to_owned(),
+        codes_of(&made)[0].clone(),
+    )
+}
+
 fn ids(v: &Value) -> Vec<String> {
     v["edges"]
         .as_array()
@@ -294,6 +307,15 @@ async fn funders_and_their_staff(backend: Backend) {
     .await;
     assert_eq!(code(&v), "NOT_FOUND");
     assert_eq!(field(&v), "funderId");
+    let v = gql(
+        &app,
+        &c,
+        &learner,
+        CREATE_BATCH,
+        json!({ "i": batch_input(fund_id, 1) }),
+    )
+    .await;
+    assert_eq!(code(&v), "FORBIDDEN");
     app.stop().await;
 }
 

@@ -319,6 +319,12 @@ pub async fn create_as(
     now: DateTime<Utc>,
     req: BatchRequest,
 ) -> Result<Created> {
+    use crate::funders::policy;
+    if !policy::sees_all(who) && policy::staffed(who).is_empty() {
+        return Err(Error::Forbidden(
+            "voucher batches are made by funders' staff and the space's admins",
+        ));
+    }
     let funder = crate::funders::get(tx, who, req.funder)
         .await
         .map_err(|e| e.not_found_as("funderId", "no such funder"))?;
