@@ -2,6 +2,9 @@
 //! stores, `/graphql`, health, metrics and the outbox worker. `App::build` then `router()`, so
 //! tests start exactly the server that ships.
 
+// async-graphql's resolver futures for the whole Mutation nest deeper than the default 128.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod cli;
 pub mod client_addr;

@@ -13,6 +13,7 @@ mod demo;
 mod editions;
 mod einvoice;
 mod enrolments;
+mod funders;
 mod http;
 mod idempotency;
 mod import;

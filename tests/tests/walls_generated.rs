@@ -38,6 +38,8 @@ enum Kind {
     Invoice,
     InvoiceLine,
     Plan,
+    Funder,
+    VoucherBatch,
 }
 
 impl Kind {
@@ -68,6 +70,9 @@ const ID_KINDS: &[(&str, Kind)] = &[
     ("spaceId", Kind::Tenant),
     ("planId", Kind::Plan),
     ("retirePlan.id", Kind::Plan),
+    ("funderId", Kind::Funder),
+    ("courseIds", Kind::Course),
+    ("organisationIds", Kind::Organisation),
 ];
 
 /// The rows an operation's `id` names, by the type it returns.
@@ -82,6 +87,8 @@ const TYPE_KINDS: &[(&str, Kind)] = &[
     ("Provider", Kind::Provider),
     ("BillingAccount", Kind::BillingAccount),
     ("Invoice", Kind::Invoice),
+    ("Funder", Kind::Funder),
+    ("VoucherBatch", Kind::VoucherBatch),
 ];
 
 /// Plausible values (JSON), by `Owner.name` or by name alone. An `Owner.name` entry also fills
@@ -99,6 +106,7 @@ const VALUES: &[(&str, &str)] = &[
     ("requestPasswordReset.email", r#""$a_admin_email""#),
     ("refreshToken", r#""$a_refresh_token""#),
     ("token", r#""$a_invitation_token""#),
+    ("revokeVoucher.code", r#""$a_voucher_code""#),
     ("slug", r#""walls-$unique""#),
     ("logoUrl", r#""https://cdn.example.org/walls.svg""#),
     ("website", r#""https://walls.example.org""#),
@@ -121,6 +129,14 @@ const VALUES: &[(&str, &str)] = &[
     ("invoiceEmail", r#""billing-$unique@b.test""#),
     ("receivedOn", r#""2026-01-15""#),
     ("postcode", r#""75001""#),
+    ("CreateFunderInput.kind", r#""SECTOR_FUND""#),
+    ("contactEmail", r#""fund-$unique@b.test""#),
+    ("count", "2"),
+    ("validUntil", r#""2099-01-01T00:00:00Z""#),
+    (
+        "CreateVoucherBatchInput.faceValue",
+        r#"{ "amountMinor": 50000, "currency": "EUR" }"#,
+    ),
 ];
 
 /// Fields set beside a probed id (`Owner.name` of the probed id), so the call reaches the
@@ -151,6 +167,7 @@ const PLATFORM_ONLY: &[&str] = &[
     "updateCourse",
     "publishCourse",
     "retireCourse",
+    "setCoursePlaRegistryCode",
 ];
 
 /// Probes (`operation.argument` or `InputType.field`) that still answer NOT_FOUND without naming
@@ -415,6 +432,7 @@ async fn generated_walls(backend: Backend) {
             ("a_password".to_owned(), fixtures::PASSWORD.to_owned()),
             ("a_refresh_token".to_owned(), a.refresh_token.clone()),
             ("a_invitation_token".to_owned(), a.invitation_token.clone()),
+            ("a_voucher_code".to_owned(), a.voucher_code.clone()),
         ]),
         b: b_rows,
         counter: std::cell::Cell::new(0),

@@ -293,3 +293,107 @@ pub async fn create(
         codes,
     })
 }
+
+/// What `createVoucherBatch` asks for, before the funder and the restrictions are checked.
+#[derive(Clone, Debug)]
+pub struct BatchRequest {
+    pub funder: FunderId,
+    pub name: String,
+    pub count: u32,
+    pub value: Value,
+    pub min_learner_share: Option<Money>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub uses_per_code: u32,
+    pub restrictions: Restrictions,
+}
+
+/// `createVoucherBatch`: the funder's staff or the space's admins. The funder must be one the
+/// caller sees (`NOT_FOUND` on `funderId` otherwise); every restriction id must name a row of
+/// this space (`NOT_FOUND` on its field). The batch's kind is the funder's, so only a PLA
+/// funder makes PLA vouchers.
+pub async fn create_as(
+    tx: &TenantTx,
+    who: &spaces_tenants::Principal,
+    key: &VoucherKey,
+    now: DateTime<Utc>,
+    req: BatchRequest,
+) -> Result<Created> {
+    use crate::funders::policy;
+    if !policy::sees_all(who) && policy::staffed(who).is_empty() {
+        return Err(Error::Forbidden(
+            "voucher batches are made by funders' staff and the space's admins",
+        ));
+    }
+    let funder = crate::funders::get(tx, who, req.funder)
+        .await
+        .map_err(|e| e.not_found_as("funderId", "no such funder"))?;
+    check_restrictions(tx, &req.restrictions).await?;
+    create(
+        tx,
+        key,
+        now,
+        who.person().map(|(_, p)| p),
+        NewBatch {
+            funder: funder.id,
+            funder_kind: funder.kind,
+            name: req.name,
+            count: req.count,
+            value: req.value,
+            min_learner_share: req.min_learner_share,
+            valid_from: req.valid_from,
+            valid_until: req.valid_until,
+            uses_per_code: req.uses_per_code,
+            restrictions: req.restrictions,
+        },
+    )
+    .await
+}
+
+/// Every id a restriction names is a course of the catalogue, or an edition or organisation
+/// of this space; an empty list would match nothing, so it is refused.
+async fn check_restrictions(tx: &TenantTx, r: &Restrictions) -> Result<()> {
+    fn non_empty<T>(field: &'static str, v: &Option<Vec<T>>) -> Result<()> {
+        match v {
+            Some(v) if v.is_empty() => Err(Error::invalid(
+                field,
+                "leave it out for no restriction; an empty list would match nothing",
+            )),
+            Some(v) if v.len() > 1_000 => Err(Error::invalid(field, "at most 1000 entries")),
+            _ => Ok(()),
+        }
+    }
+    non_empty("courseIds", &r.courses)?;
+    non_empty("editionIds", &r.editions)?;
+    non_empty("organisationIds", &r.organisations)?;
+    non_empty("sizeBands", &r.size_bands)?;
+    if let Some(courses) = &r.courses {
+        let found = spaces_tenants::catalogue::many(tx, courses).await?;
+        if courses.iter().any(|c| !found.contains_key(c)) {
+            return Err(Error::not_found_field("courseIds", "no such course"));
+        }
+    }
+    if let Some(editions) = &r.editions {
+        let found = spaces_tenants::editions::many_with_courses(
+            tx,
+            editions,
+            spaces_tenants::editions::Parts {
+                visibility: false,
+                modules: false,
+            },
+            false,
+        )
+        .await?;
+        if editions.iter().any(|e| !found.contains_key(e)) {
+            return Err(Error::not_found_field("editionIds", "no such edition"));
+        }
+    }
+    if let Some(orgs) = &r.organisations {
+        for o in orgs {
+            spaces_tenants::organisations::ancestry_of(tx, *o)
+                .await
+                .map_err(|e| e.not_found_as("organisationIds", "no such organisation"))?;
+        }
+    }
+    Ok(())
+}

@@ -7,5 +7,7 @@ pub mod codes;
 pub(crate) mod entity;
 pub mod payment;
 pub mod redeem;
+pub mod revoke;
+pub mod views;
 
 pub use codes::{Code, Mistyped, VoucherKey};

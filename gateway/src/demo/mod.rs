@@ -6,6 +6,7 @@
 //! priced edition, an issued and a paid invoice. Each capability adds itself here.
 
 mod billing;
+mod vouchers;
 
 use std::collections::HashMap;
 
@@ -179,7 +180,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         &[],
     )
     .await?;
+    let (fund, code) = vouchers::seed(&tx, &admin, &state.deps.voucher_key, now).await?;
     tx.commit().await?;
+    lines.push(format!(
+        "  vouchers: {fund} (a sector fund) issued {} codes of 500 EUR; one to try with \
+         selfEnrol(editionId, voucherCodes: [\"{code}\"]) (shown once: only its hash is kept)",
+        vouchers::CODES
+    ));
     lines.push(format!(
         "  billing: plan of {} seats sold to the campus, 6 used, its invoice {paid} paid; Hugo's priced \
          enrolment invoiced at once to Fromagerie Durand, unpaid",

@@ -134,4 +134,25 @@ impl CatalogueMutation {
             catalogue::set_status(scope.platform_db().await?, id, CourseStatus::Retired).await?,
         ))
     }
+
+    /// Platform operators: the registry code (RNCP or RS number) of the certification a course
+    /// prepares, which makes it eligible for personal-learning-account vouchers; null clears it.
+    async fn set_course_pla_registry_code(
+        &self,
+        ctx: &Context<'_>,
+        course_id: ID,
+        registry_code: Option<String>,
+    ) -> ApiResult<CourseGql> {
+        let scope = crate::scope::of(ctx);
+        scope.require_operator()?;
+        let id: CourseId = parse_id("courseId", &course_id)?;
+        Ok(CourseGql(
+            catalogue::set_pla_registry_code(
+                scope.platform_db().await?,
+                id,
+                registry_code.as_deref(),
+            )
+            .await?,
+        ))
+    }
 }

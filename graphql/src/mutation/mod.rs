@@ -4,6 +4,7 @@ mod billing_accounts;
 mod catalogue;
 pub(crate) mod editions;
 mod enrolments;
+mod funders;
 mod invoices;
 mod organisations;
 mod payments;
@@ -27,6 +28,7 @@ pub struct Mutation(
     invoices::InvoiceMutation,
     payments::PaymentMutation,
     plans::PlansMutation,
+    funders::FunderMutation,
     subscriptions::SubscriptionsMutation,
     registration::RegistrationMutation,
 );

@@ -2,6 +2,7 @@ pub(crate) mod billing_accounts;
 mod catalogue;
 mod editions;
 mod enrolments;
+mod funders;
 mod invoices;
 mod ledger;
 mod organisations;
@@ -26,5 +27,6 @@ pub struct Query(
     invoices::InvoiceQuery,
     payments::PaymentQuery,
     plans::PlansQuery,
+    funders::FunderQuery,
     subscriptions::SubscriptionsQuery,
 );

@@ -159,6 +159,11 @@ impl CourseGql {
     async fn published_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.published_at
     }
+    /// The registry code (RNCP or RS number) of the certification it prepares: set, the
+    /// course is eligible for personal-learning-account vouchers.
+    async fn pla_registry_code(&self) -> Option<&str> {
+        self.0.pla_registry_code.as_deref()
+    }
     async fn retired_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.retired_at
     }

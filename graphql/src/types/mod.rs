@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod edition;
 pub mod enrolment;
 pub mod enrolment_payment;
+pub mod funder;
 pub mod funding;
 pub mod invoice;
 pub mod ledger;

@@ -478,6 +478,41 @@ pub async fn set_status(db: &Db, id: CourseId, to: CourseStatus) -> Result<Cours
     Ok(c)
 }
 
+/// A personal-learning-account registry code as an operator types it: `RNCP` or `RS` and
+/// digits (up to 10), trimmed and upper-cased. Anything else is `Invalid` on `registryCode`.
+pub fn parse_pla_registry_code(raw: &str) -> Result<String> {
+    let code = raw.trim().to_ascii_uppercase();
+    let digits = code
+        .strip_prefix("RNCP")
+        .or_else(|| code.strip_prefix("RS"))
+        .unwrap_or("");
+    if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            "registryCode",
+            "must be RNCP or RS followed by digits, such as RNCP34825",
+        ));
+    }
+    Ok(code)
+}
+
+/// Sets (or, with `None`, clears) the registry code of the certification a course prepares:
+/// personal-learning-account vouchers apply only to courses that have one.
+pub async fn set_pla_registry_code(db: &Db, id: CourseId, raw: Option<&str>) -> Result<Course> {
+    let code = raw.map(parse_pla_registry_code).transpose()?;
+    let tx = crate::PlatformTx::begin(db).await?;
+    let m = course::Entity::find_by_id(id.uuid())
+        .one(&tx.tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut am: course::ActiveModel = m.into();
+    am.pla_registry_code = Set(code);
+    am.updated_at = Set(Utc::now());
+    am.update(&tx.tx).await?;
+    let c = get(&tx, id).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
 pub(crate) async fn skills_of(
     r: &impl Reads,
     ids: &[uuid::Uuid],
@@ -627,6 +662,23 @@ pub async fn browse(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn registry_codes_are_rncp_or_rs_and_digits() {
+        assert_eq!(
+            super::parse_pla_registry_code(" rncp34825 ")
+                .ok()
+                .as_deref(),
+            Some("RNCP34825")
+        );
+        assert_eq!(
+            super::parse_pla_registry_code("RS5060").ok().as_deref(),
+            Some("RS5060")
+        );
+        for bad in ["", "RNCP", "RS", "34825", "RNCP34A25", "XRNCP1", "RNCP 1"] {
+            assert!(super::parse_pla_registry_code(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -17,6 +17,7 @@ pub(super) struct SpaceA {
     pub(super) admin_email: String,
     pub(super) refresh_token: String,
     pub(super) invitation_token: String,
+    pub(super) voucher_code: String,
 }
 
 /// A space with something in every table: a tree of organisations (one archived), people in
@@ -156,6 +157,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         )
         .await;
     ok(&v);
+    let (funder, batch, voucher_code) = crate::funders::funder_with_batch(app, &a).await;
     let ids = BTreeMap::from([
         (Kind::BillingAccount, vec![root_account, account]),
         (Kind::Invoice, vec![invoice]),
@@ -170,6 +172,8 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         (Kind::Enrolment, vec![assigned, pending]),
         (Kind::RoleGrant, grants),
         (Kind::Tenant, vec![a.id.clone()]),
+        (Kind::Funder, vec![funder]),
+        (Kind::VoucherBatch, vec![batch]),
     ]);
     SpaceA {
         admin_email: a.admin_email.clone(),
@@ -177,6 +181,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         ids,
         refresh_token,
         invitation_token,
+        voucher_code,
     }
 }
 
@@ -221,7 +226,10 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
         .as_str()
         .unwrap()
         .to_owned();
+    let (funder, batch, _) = crate::funders::funder_with_batch(app, &b).await;
     let rows = BTreeMap::from([
+        (Kind::Funder, funder),
+        (Kind::VoucherBatch, batch),
         (Kind::BillingAccount, account),
         (Kind::Invoice, invoice),
         (Kind::InvoiceLine, line),
