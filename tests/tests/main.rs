@@ -27,6 +27,7 @@ mod operate;
 mod ops;
 mod outage;
 mod payments;
+mod redeem;
 mod rls;
 mod schema;
 mod seats;

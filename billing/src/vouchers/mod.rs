@@ -5,7 +5,9 @@ pub mod batch;
 pub mod codes;
 #[allow(dead_code)] // Redemptions and payments are read and written by the work that lands next.
 pub(crate) mod entity;
+pub mod funding;
 pub mod payment;
 pub mod redeem;
+mod split;
 
 pub use codes::{Code, Mistyped, VoucherKey};

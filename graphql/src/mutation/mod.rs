@@ -11,6 +11,7 @@ mod people;
 mod plans;
 mod platform;
 pub(crate) mod subscriptions;
+mod voucher_attempts;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Mutation(

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod edition;
 pub mod enrolment;
 pub mod funding;
+pub mod funding_share;
 pub mod invoice;
 pub mod ledger;
 pub mod money;
