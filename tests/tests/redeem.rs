@@ -858,3 +858,114 @@ async fn a_single_use_code_is_redeemed_once_by_100_racers_on_postgres() {
 async fn a_three_use_code_is_redeemed_three_times_by_100_racers_on_postgres() {
     race(3).await;
 }
+
+/// Who pays what vouchers leave: with the company out of it (`companyCofunding: false`) the
+/// learner does, and a space without card payments refuses (PAYMENT_UNAVAILABLE), HR cannot
+/// leave it to the learner (BILLING_ACCOUNT_REQUIRED); a funder without a billing account is
+/// named in its refusal; restrictions by organisation subtree and company size apply. No
+/// refusal takes a use or a place.
+async fn who_pays_the_rest(backend: Backend) {
+    let app = start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let durand = fixtures::company(&app, &c, "Durand").await;
+    fixtures::billing_account(&app, &c, &durand).await;
+    let (lea, lea_token) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &durand,
+        "lea@durand.test",
+        "LEARNER",
+    )
+    .await;
+    let course = fixtures::published_course(&app, &op, "Food safety").await;
+    let learner_pays = edition(
+        &app,
+        &c,
+        &course,
+        70_000,
+        json!({ "companyCofunding": false }),
+    )
+    .await;
+    let cofunded = edition(&app, &c, &course, 70_000, json!({})).await;
+    let (fund, _) = funder(&app, &c, "Fonds", FunderKind::SectorFund).await;
+    let mut five = spec(&fund, "Five", Worth::Face(eur(50_000)));
+    five.count = 3;
+    let five = codes_of(&app, &c, five).await;
+
+    let v = self_enrol(&app, &c, &lea_token, &learner_pays, &[&five[0]]).await;
+    assert_eq!(code(&v), "PAYMENT_UNAVAILABLE", "{v}");
+    let v = hr_enrol(&app, &c, &learner_pays, &lea, &[&five[0]]).await;
+    assert_eq!(code(&v), "BILLING_ACCOUNT_REQUIRED", "{v}");
+
+    // A funder whose organisation has no billing account.
+    let bare = fixtures::company(&app, &c, "Fonds sans compte").await;
+    let tx = tx_of(&app, &c).await;
+    let unbilled = funders::create(
+        &tx,
+        app.state.deps.clock.now(),
+        NewFunder {
+            name: "Fonds sans compte".into(),
+            kind: FunderKind::PublicEmployment,
+            contact_name: "Jo".into(),
+            contact_email: "jo@fonds.test".into(),
+            organisation: OrganisationId::from_uuid(bare.parse().unwrap()),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let orphan = codes_of(
+        &app,
+        &c,
+        spec(&unbilled, "Orphan", Worth::Face(eur(10_000))),
+    )
+    .await;
+    let v = self_enrol(&app, &c, &lea_token, &cofunded, &[&orphan[0]]).await;
+    assert_eq!(code(&v), "BILLING_ACCOUNT_REQUIRED", "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Fonds sans compte"),
+        "{v}"
+    );
+
+    // Restrictions: small companies only (Durand has 11 to 49 people), then Durand's subtree
+    // and its size band.
+    let mut small = spec(&fund, "Small", Worth::Face(eur(50_000)));
+    small.restrictions.size_bands = Some(vec![spaces_tenants::organisations::SizeBand::Under11]);
+    let small = codes_of(&app, &c, small).await;
+    let v = self_enrol(&app, &c, &lea_token, &cofunded, &[&small[0]]).await;
+    assert_eq!(reason(&v), "not_applicable");
+    let mut martin_only = spec(&fund, "Martin", Worth::Face(eur(50_000)));
+    let martin = fixtures::company(&app, &c, "Martin").await;
+    martin_only.restrictions.organisations = Some(vec![martin.parse().unwrap()]);
+    let martin_only = codes_of(&app, &c, martin_only).await;
+    let v = self_enrol(&app, &c, &lea_token, &cofunded, &[&martin_only[0]]).await;
+    assert_eq!(reason(&v), "not_applicable");
+    assert_eq!(uses(&app, &c).await, 0, "no refusal takes a use");
+    assert_eq!(app.dump_tenant(&c.id).await["enrolments"].len(), 0);
+
+    let mut durand_mid = spec(&fund, "Durand", Worth::Face(eur(50_000)));
+    durand_mid.restrictions.organisations = Some(vec![durand.parse().unwrap()]);
+    durand_mid.restrictions.size_bands =
+        Some(vec![spaces_tenants::organisations::SizeBand::From11To49]);
+    let durand_mid = codes_of(&app, &c, durand_mid).await;
+    let v = self_enrol(&app, &c, &lea_token, &cofunded, &[&durand_mid[0]]).await;
+    assert_eq!(ok(&v)["selfEnrol"]["status"], "ACTIVE", "{v}");
+    assert_eq!(uses(&app, &c).await, 1);
+    balances(&app, &c).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn who_pays_the_rest_on_sqlite() {
+    who_pays_the_rest(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn who_pays_the_rest_on_postgres() {
+    who_pays_the_rest(Backend::Postgres).await;
+}
