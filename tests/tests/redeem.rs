@@ -969,3 +969,14 @@ async fn who_pays_the_rest_on_sqlite() {
 async fn who_pays_the_rest_on_postgres() {
     who_pays_the_rest(Backend::Postgres).await;
 }
+
+/// Rows of A in the redemption tables for the generated walls: a funder with a billing account,
+/// a batch and its code, and a redemption of it by `learner` (HR's enrolment into a new priced
+/// edition of `course`, the rest on the nearest billing account, which A has).
+pub async fn rows_of_a(app: &TestApp, a: &Campus, course: &str, learner: &str) {
+    let e = edition(app, a, course, 70_000, json!({})).await;
+    let (fund, _) = funder(app, a, &fixtures::unique("A-Fund-"), FunderKind::SectorFund).await;
+    let codes = codes_of(app, a, spec(&fund, "A batch", Worth::Face(eur(20_000)))).await;
+    let v = hr_enrol(app, a, &e, learner, &[&codes[0]]).await;
+    assert_eq!(ok(&v)["enrol"]["status"], "ACTIVE", "{v}");
+}
