@@ -171,9 +171,25 @@ pub fn answer(media: Media, resp: Response) -> axum::response::Response {
         Media::GraphqlResponse if is_request_error(&resp) => StatusCode::BAD_REQUEST,
         Media::GraphqlResponse => StatusCode::OK,
     };
+    // A refusal past a limit (RATE_LIMITED) says when to retry too, keeping its status.
+    let retry = retry.or_else(|| rate_limited(&resp));
     let mut out = write(media, status, &without_data(resp));
     retry_after(&mut out, retry);
     out
+}
+
+/// `retryAfterSeconds` of the first `RATE_LIMITED` error, if any.
+fn rate_limited(resp: &Response) -> Option<u64> {
+    resp.errors.iter().find_map(|e| {
+        let x = e.extensions.as_ref()?;
+        if x.get("code")? != &async_graphql::Value::from("RATE_LIMITED") {
+            return None;
+        }
+        match x.get("retryAfterSeconds") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        }
+    })
 }
 
 /// The answer to a batch (an extension of the specification): 200, or 503 when the service was

@@ -29,6 +29,7 @@ mod operate;
 mod ops;
 mod outage;
 mod payments;
+mod redeem;
 mod registration;
 mod rls;
 mod schema;

@@ -57,10 +57,130 @@ pub(crate) mod charge {
 
 spaces_tenants::tenant_entity!(charge);
 
-const PENDING: &str = "pending";
+pub(crate) const PENDING: &str = "pending";
+/// A funder's share waiting for the learner's own payment: not invoiced until it arrives.
+pub(crate) const ON_HOLD: &str = "on_hold";
 const INVOICED: &str = "invoiced";
 const DROPPED: &str = "dropped";
 const CREDITED: &str = "credited";
+
+/// One share of a seat to charge (see `vouchers::split` for how shares get their net).
+pub(crate) struct NewRow<'a> {
+    pub id: uuid::Uuid,
+    pub enrolment: EnrolmentId,
+    pub edition: spaces_tenants::EditionId,
+    pub account: uuid::Uuid,
+    pub description: String,
+    pub net: Money,
+    pub vat: &'a Vat,
+    pub status: &'static str,
+    pub withdrawal_until: DateTime<Utc>,
+    /// `company` | `funder` | `learner`.
+    pub payer: &'static str,
+    pub funder: Option<uuid::Uuid>,
+    pub redemption: Option<uuid::Uuid>,
+}
+
+pub(crate) fn row(r: NewRow<'_>, now: DateTime<Utc>) -> charge::ActiveModel {
+    let (vat_bp, mention) = match r.vat {
+        Vat::Rate { basis_points } => (Some(*basis_points as i32), None),
+        Vat::Exempt { mention } => (None, Some(mention.clone())),
+    };
+    charge::ActiveModel {
+        tenant_id: sea_orm::NotSet,
+        id: Set(r.id),
+        enrolment_id: Set(r.enrolment.uuid()),
+        edition_id: Set(r.edition.uuid()),
+        billing_account_id: Set(r.account),
+        description: Set(r.description),
+        amount_minor: Set(r.net.amount_minor()),
+        currency: Set(r.net.currency().code().to_owned()),
+        vat_basis_points: Set(vat_bp),
+        vat_exempt_mention: Set(mention),
+        status: Set(r.status.to_owned()),
+        invoice_id: Set(None),
+        invoice_line_id: Set(None),
+        withdrawal_until: Set(r.withdrawal_until),
+        created_at: Set(now),
+        updated_at: Set(now),
+        payer: Set(r.payer.to_owned()),
+        funder_id: Set(r.funder),
+        redemption_id: Set(r.redemption),
+    }
+}
+
+/// After charges were written: invoiced at once when the edition asks (those pending), else
+/// the monthly run is scheduled.
+pub(crate) async fn invoice_or_schedule(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    edition: &Edition,
+    ids: Vec<uuid::Uuid>,
+) -> Result<()> {
+    if edition.billing.invoice_immediately {
+        let charges = tx
+            .select::<charge::Entity>()
+            .filter(charge::Column::Id.is_in(ids))
+            .filter(charge::Column::Status.eq(PENDING))
+            .order_by_asc(charge::Column::BillingAccountId)
+            .all()
+            .await?;
+        invoice_charges(tx, now, charges).await?;
+        Ok(())
+    } else {
+        schedule_run(tx, now).await
+    }
+}
+
+pub(crate) async fn load(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<charge::Model>> {
+    tx.select::<charge::Entity>()
+        .filter(charge::Column::Id.eq(id))
+        .one()
+        .await
+}
+
+/// Held charges whose learner paid join the monthly run.
+pub(crate) async fn release_hold(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    ids: &[uuid::Uuid],
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.update_many::<charge::Entity>()
+        .col_expr(charge::Column::Status, Expr::value(PENDING))
+        .col_expr(charge::Column::UpdatedAt, Expr::value(now))
+        .filter(charge::Column::Id.is_in(ids.iter().copied()))
+        .filter(charge::Column::Status.eq(ON_HOLD))
+        .exec()
+        .await?;
+    schedule_run(tx, now).await
+}
+
+/// Undoes one charge: dropped when not invoiced yet, its line credited when it was. Returns
+/// whether it had been invoiced.
+pub(crate) async fn undo(tx: &TenantTx, now: DateTime<Utc>, c: &charge::Model) -> Result<bool> {
+    match (c.status.as_str(), c.invoice_id, c.invoice_line_id) {
+        (INVOICED, Some(inv), Some(line)) => {
+            invoices::credit(
+                tx,
+                now,
+                InvoiceId::from_uuid(inv),
+                &[InvoiceLineId::from_uuid(line)],
+                "Withdrawal within the withdrawal period",
+            )
+            .await?;
+            mark(tx, now, c.id, CREDITED, None).await?;
+            Ok(true)
+        }
+        (PENDING | ON_HOLD, _, _) => {
+            mark(tx, now, c.id, DROPPED, None).await?;
+            Ok(false)
+        }
+        _ => Ok(c.status == CREDITED),
+    }
+}
 
 /// The price a priced edition charges per enrolment; `None` for an included or free edition.
 pub fn price_of(edition: &Edition) -> Result<Option<Money>> {
@@ -228,16 +348,70 @@ async fn invoice_charges(
                 buyer: BillingAccountId::from_uuid(acc),
                 lines,
                 due_date: now.date_naive() + Days::new(PAYMENT_DAYS),
-                note: Some("Enrolments in priced editions".into()),
+                note: Some(if charges.iter().all(|c| c.payer == "funder") {
+                    "Vouchers redeemed on enrolments, one line per redemption".into()
+                } else {
+                    "Enrolments in priced editions".into()
+                }),
             },
         )
         .await?;
         for (c, line) in charges.iter().zip(&inv.lines) {
             mark(tx, now, c.id, INVOICED, Some((inv.id, *line))).await?;
         }
+        redemptions_invoiced(tx, now, &charges).await?;
         issued.push(inv.id);
     }
     Ok(issued)
+}
+
+/// The redemptions of funder charges just invoiced: their funder receivable moves to the
+/// invoice's own posting (`redemption_invoiced`, the reverse of each `redemption`).
+async fn redemptions_invoiced(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    charges: &[charge::Model],
+) -> Result<()> {
+    use crate::ledger::{self, Account, Kind, Posting};
+    use crate::vouchers::entity::redemption;
+    let ids: Vec<uuid::Uuid> = charges.iter().filter_map(|c| c.redemption_id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for r in tx
+        .select::<redemption::Entity>()
+        .filter(redemption::Column::Id.is_in(ids))
+        .all()
+        .await?
+    {
+        let Some(c) = charges.iter().find(|c| c.redemption_id == Some(r.id)) else {
+            continue;
+        };
+        let currency = Currency::parse("currency", &r.currency)
+            .map_err(|e| Error::Internal(format!("redemption {}: {e}", r.id)))?;
+        ledger::post(
+            tx,
+            now,
+            Posting {
+                kind: Kind::RedemptionInvoiced,
+                reference: r.id,
+                entries: vec![
+                    (
+                        Account::VoucherLiability,
+                        Money::new(r.amount_minor, currency),
+                    ),
+                    (
+                        Account::FunderReceivable(BillingAccountId::from_uuid(
+                            c.billing_account_id,
+                        )),
+                        Money::new(-r.amount_minor, currency),
+                    ),
+                ],
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn mark(
@@ -284,27 +458,14 @@ pub(crate) async fn withdrawn(
     let charges = tx
         .select::<charge::Entity>()
         .filter(charge::Column::EnrolmentId.eq(enrolment.uuid()))
-        .filter(charge::Column::Status.is_in([PENDING, INVOICED]))
+        .filter(charge::Column::Status.is_in([PENDING, ON_HOLD, INVOICED]))
         .all()
         .await?;
     for c in charges {
         if now >= c.withdrawal_until {
             continue;
         }
-        match (c.status.as_str(), c.invoice_id, c.invoice_line_id) {
-            (INVOICED, Some(inv), Some(line)) => {
-                invoices::credit(
-                    tx,
-                    now,
-                    InvoiceId::from_uuid(inv),
-                    &[InvoiceLineId::from_uuid(line)],
-                    "Withdrawal within the withdrawal period",
-                )
-                .await?;
-                mark(tx, now, c.id, CREDITED, None).await?;
-            }
-            _ => mark(tx, now, c.id, DROPPED, None).await?,
-        }
+        undo(tx, now, &c).await?;
     }
     Ok(())
 }
@@ -319,6 +480,9 @@ pub struct Charge {
     pub status: String,
     pub invoice: Option<InvoiceId>,
     pub withdrawal_until: DateTime<Utc>,
+    /// `company` | `funder` | `learner`: whose share of the seat this is (net of VAT).
+    pub payer: String,
+    pub funder: Option<crate::FunderId>,
 }
 
 /// The charges of one enrolment (a re-enrolment makes a second), oldest first.
@@ -340,6 +504,8 @@ pub async fn of_enrolment(tx: &TenantTx, enrolment: EnrolmentId) -> Result<Vec<C
                 status: c.status,
                 invoice: c.invoice_id.map(InvoiceId::from_uuid),
                 withdrawal_until: c.withdrawal_until,
+                funder: c.funder_id.map(crate::FunderId::from_uuid),
+                payer: c.payer,
             })
         })
         .collect()

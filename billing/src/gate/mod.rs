@@ -8,7 +8,12 @@
 //! - a priced edition needs a billing account up each person's tree
 //!   (`BILLING_ACCOUNT_REQUIRED`), checked before anything is written, and charges each placed
 //!   enrolment;
-//! - a withdrawal inside the edition's period drops or credits the charge.
+//! - voucher codes (enrol and selfEnrol) are checked before anything is written
+//!   (`VOUCHER_INVALID` with its reason), then redeemed once the place is taken: the seat's
+//!   price split between the vouchers' funders, the company and the learner
+//!   (`vouchers::redeem`);
+//! - a withdrawal inside the edition's period drops or credits the charges, gives the
+//!   vouchers' uses back and the learner's payment.
 
 use std::collections::HashSet;
 
@@ -21,7 +26,8 @@ use spaces_tenants::{Clock, EnrolmentId, Error, Result, TenantTx};
 use crate::invoices::Vat;
 use crate::subscriptions::{self, Status};
 use crate::vouchers::VoucherKey;
-use crate::vouchers::payment::LearnerCheckout;
+use crate::vouchers::payment::{self, LearnerCheckout};
+use crate::vouchers::redeem::{self, GiveBack, Holder};
 use crate::{charges, subscriptions::entity::subscription};
 
 pub struct BillingGate {
@@ -30,7 +36,7 @@ pub struct BillingGate {
     default_vat: Vat,
     /// Voucher codes are looked up by their hash under this key.
     voucher_key: VoucherKey,
-    /// Where a learner pays what vouchers leave them (none: nothing can be left to them).
+    /// How a learner pays what vouchers leave them; none: `PAYMENT_UNAVAILABLE`.
     learner_checkout: Option<LearnerCheckout>,
 }
 
@@ -144,6 +150,25 @@ impl AdmissionGate for BillingGate {
         if batch.edition.price == Price::IncludedInSubscription && batch.path != Path::Approval {
             check_seats(tx, now, batch.people).await?;
         }
+        if !batch.vouchers.is_empty() {
+            // Codes come with one person (enrol, selfEnrol); checked in full, written nothing.
+            for a in batch.ancestries {
+                redeem::plan(
+                    tx,
+                    &self.voucher_key,
+                    now,
+                    batch.edition,
+                    &self.vat_of(batch.edition),
+                    &Holder {
+                        ancestry: a,
+                        self_service: batch.path == Path::SelfService,
+                    },
+                    batch.vouchers,
+                )
+                .await?;
+            }
+            return Ok(());
+        }
         // Checked here, before the batch is placed, so that a refusal writes nothing.
         if let Some(price) = charges::price_of(batch.edition)? {
             let accounts = crate::accounts::accounts_on(tx, batch.ancestries).await?;
@@ -157,20 +182,44 @@ impl AdmissionGate for BillingGate {
     }
 
     async fn placed(&self, tx: &TenantTx, edition: &Edition, placed: &[Placed]) -> Result<()> {
-        match charges::price_of(edition)? {
-            Some(price) if !placed.is_empty() => {
-                charges::create(
-                    tx,
-                    self.clock.now(),
-                    edition,
-                    price,
-                    &self.vat_of(edition),
-                    placed,
-                )
-                .await
-            }
-            _ => Ok(()),
+        let Some(price) = charges::price_of(edition)? else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let vat = self.vat_of(edition);
+        let (with, without): (Vec<&Placed>, Vec<&Placed>) =
+            placed.iter().partition(|p| !p.vouchers.is_empty());
+        if !without.is_empty() {
+            let without: Vec<Placed> = without.into_iter().cloned().collect();
+            charges::create(tx, now, edition, price, &vat, &without).await?;
         }
+        for p in with {
+            let plan = redeem::plan(
+                tx,
+                &self.voucher_key,
+                now,
+                edition,
+                &vat,
+                &Holder {
+                    ancestry: &p.ancestry,
+                    self_service: p.self_service,
+                },
+                &p.vouchers,
+            )
+            .await?;
+            let made = redeem::redeem(
+                tx,
+                now,
+                edition,
+                plan,
+                p.enrolment,
+                p.person,
+                self.learner_checkout.as_ref(),
+            )
+            .await?;
+            charges::invoice_or_schedule(tx, now, edition, made).await?;
+        }
+        Ok(())
     }
 
     async fn withdrawn(
@@ -184,11 +233,13 @@ impl AdmissionGate for BillingGate {
             return Ok(());
         }
         let now = self.clock.now();
+        // Vouchers first (their funder charges with them), then the company's charges, then
+        // what the learner paid (refunded inside the period; an awaited payment is cancelled).
+        redeem::give_back(tx, now, enrolment, GiveBack::Withdrawn).await?;
         charges::withdrawn(tx, now, enrolment).await?;
-        let inside =
-            now < enrolled_at + chrono::Duration::days(i64::from(edition.billing.withdrawal_days));
-        crate::vouchers::payment::withdrawn(tx, now, self.learner_checkout(), enrolment, inside)
-            .await
+        let period = chrono::Duration::days(i64::from(edition.billing.withdrawal_days));
+        let inside = now < enrolled_at + period;
+        payment::withdrawn(tx, now, self.learner_checkout(), enrolment, inside).await
     }
 }
 

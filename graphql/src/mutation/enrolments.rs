@@ -154,7 +154,8 @@ impl EnrolmentMutation {
         };
         let url = scope.deps.accept_url(&scope.space()?.slug);
         let codes = input.voucher_codes.unwrap_or_default();
-        scope
+        let attempt = super::voucher_attempts::begin(scope, who, &codes).await?;
+        let result = scope
             .atomic(async |tx| {
                 let done = enrolments::enrol(
                     tx,
@@ -169,7 +170,8 @@ impl EnrolmentMutation {
                 .await?;
                 one(tx, done.enrolment).await
             })
-            .await
+            .await;
+        super::voucher_attempts::end(scope, attempt, result).await
     }
 
     /// The caller enrols themselves (self-enrolment editions) or asks to (on-approval editions).
@@ -188,12 +190,14 @@ impl EnrolmentMutation {
         let who = scope.require_person()?;
         let edition: EditionId = parse_id("editionId", &edition_id)?;
         let codes = voucher_codes.unwrap_or_default();
-        scope
+        let attempt = super::voucher_attempts::begin(scope, who, &codes).await?;
+        let result = scope
             .atomic(async |tx| {
                 let e = enrolments::self_enrol(tx, who, gate(scope), edition, &codes).await?;
                 one(tx, e).await
             })
-            .await
+            .await;
+        super::voucher_attempts::end(scope, attempt, result).await
     }
 
     async fn approve_enrolment(&self, ctx: &Context<'_>, id: ID) -> ApiResult<EnrolmentGql> {

@@ -13,6 +13,7 @@ mod plans;
 mod platform;
 pub(crate) mod registration;
 pub(crate) mod subscriptions;
+mod voucher_attempts;
 
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Mutation(

@@ -138,6 +138,14 @@ impl EnrolmentGql {
     ) -> ApiResult<Option<super::enrolment_payment::EnrolmentPaymentGql>> {
         super::enrolment_payment::of(ctx, self.enrolment.id).await
     }
+    /// Who pays the seat of a priced edition: vouchers' funders, the company, the learner
+    /// (VAT included). The learner and their HR read it; others read an empty list.
+    async fn funding(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Vec<super::funding_share::FundingShareGql>> {
+        super::funding_share::funding_of(ctx, &self.enrolment).await
+    }
 }
 
 /// Which parts of an enrolment a query selects: only those are loaded.

@@ -8,6 +8,7 @@ pub mod enrolment;
 pub mod enrolment_payment;
 pub mod funder;
 pub mod funding;
+pub mod funding_share;
 pub mod invoice;
 pub mod ledger;
 pub mod money;

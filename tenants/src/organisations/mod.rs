@@ -214,6 +214,24 @@ pub(crate) async fn load(tx: &TenantTx, id: OrganisationId) -> Result<Organisati
     Organisation::from_model(m)
 }
 
+/// The size band of the nearest organisation up `ancestry` (root first) that has one: the
+/// learner's company as voucher restrictions see it. No access check (admission calls it).
+pub async fn nearest_size_band(
+    tx: &TenantTx,
+    ancestry: &[OrganisationId],
+) -> Result<Option<SizeBand>> {
+    let rows = tx
+        .scoped_select::<entity::Entity>()
+        .filter(entity::Column::Id.is_in(ancestry.iter().map(|o| o.uuid())))
+        .all(&tx.tx)
+        .await?;
+    Ok(ancestry.iter().rev().find_map(|o| {
+        rows.iter()
+            .find(|m| m.id == o.uuid())
+            .and_then(|m| m.size_band.as_deref().and_then(SizeBand::from_db))
+    }))
+}
+
 /// A node's ids from the root down to it, without access checks: billing walks up the tree
 /// to the nearest billing account, and checks an HR admin's reach over an account. Unknown:
 /// `NotFound`.

@@ -109,6 +109,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     assert_eq!(ok(&v)["selfEnrol"]["status"], "PENDING_APPROVAL");
     let pending = v["data"]["selfEnrol"]["id"].as_str().unwrap().to_owned();
     let root_account = crate::charges::rows_of_a(app, op, &a, &courses[1], &learner).await;
+    crate::redeem::rows_of_a(app, &a, &courses[1], &learner).await;
     let session = fixtures::sign_in(app, &a.slug, &a.admin_email, fixtures::PASSWORD).await;
     let admin = ok(&session)["signIn"]["person"]["id"]
         .as_str()
