@@ -323,3 +323,12 @@ async fn payments_stay_in_their_space_on_sqlite() {
 async fn payments_stay_in_their_space_on_postgres() {
     payments_stay_in_their_space(Backend::Postgres).await;
 }
+
+/// A row of A in `enrolment_payments` for the generated walls: a learner's share awaiting
+/// payment on a new priced edition of `course`.
+pub async fn row_of_a(app: &TestApp, a: &Campus, course: &str) {
+    let fake = FakeStripe::start().await;
+    let edition = priced_edition(app, a, course, 70_000, json!({})).await;
+    let email = format!("{}@learners.test", fixtures::unique("pays-"));
+    enrolled_with_share(app, &fake, a, &edition, &email, 12_000).await;
+}

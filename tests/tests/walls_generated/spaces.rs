@@ -110,6 +110,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     let pending = v["data"]["selfEnrol"]["id"].as_str().unwrap().to_owned();
     let root_account = crate::charges::rows_of_a(app, op, &a, &courses[1], &learner).await;
     crate::redeem::rows_of_a(app, &a, &courses[1], &learner).await;
+    crate::learner_payment::row_of_a(app, &a, &courses[1]).await;
     let session = fixtures::sign_in(app, &a.slug, &a.admin_email, fixtures::PASSWORD).await;
     let admin = ok(&session)["signIn"]["person"]["id"]
         .as_str()
