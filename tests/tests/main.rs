@@ -36,6 +36,7 @@ mod schema;
 mod seats;
 mod signin_hardening;
 mod subscriptions;
+mod voucher_journey;
 mod vouchers_core;
 mod walls;
 mod walls_generated;
