@@ -1,5 +1,6 @@
 //! `serve --demo` shows the product: seeded once, on both backends, with billing at work (a
-//! subscription with most seats used, a paid invoice and an issued one, a balanced ledger).
+//! subscription with most seats used, a paid invoice and an issued one, a balanced ledger), and
+//! vouchers (one redeemed, one printed that a newcomer redeems).
 
 use serde_json::{Value, json};
 use spaces_tests::app::ok;
@@ -74,4 +75,93 @@ async fn the_demo_shows_billing_on_sqlite() {
 #[tokio::test]
 async fn the_demo_shows_billing_on_postgres() {
     the_demo_shows_billing(Backend::Postgres).await;
+}
+
+/// The printed code and the edition it is tried on, as a newcomer reads them.
+fn code_to_try(printed: &str) -> (String, String) {
+    let line = printed
+        .lines()
+        .find(|l| l.contains("a code to try"))
+        .unwrap_or_else(|| panic!("no code to try in {printed}"));
+    let quoted: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+    assert_eq!(quoted.len(), 2, "{line}");
+    (quoted[0].to_owned(), quoted[1].to_owned())
+}
+
+async fn the_demo_shows_vouchers(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let printed = spaces_gateway::demo::seed(&app.state)
+        .await
+        .unwrap()
+        .expect("a fresh server seeds the demo");
+    let (edition, code) = code_to_try(&printed);
+    const FUNDING: &str = "funding { payer amount { amountMinor } status }";
+    // Inès's seat was redeemed by HR: the fund pays 500 EUR, her company the rest.
+    let s = sign_in(
+        &app,
+        "ocapiat",
+        "ines@durand.localhost",
+        spaces_gateway::demo::DEMO_PASSWORD,
+    )
+    .await;
+    let ines = ok(&s)["signIn"]["accessToken"].as_str().unwrap().to_owned();
+    let v = app
+        .gql(
+            Some("ocapiat"),
+            Some(&ines),
+            &format!("{{ myEnrolments(first: 20) {{ edges {{ node {{ {FUNDING} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let payers: Vec<Value> = ok(&v)["myEnrolments"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["funding"].clone())
+        .filter(|f| f.as_array().is_some_and(|f| !f.is_empty()))
+        .collect();
+    assert_eq!(
+        payers,
+        vec![json!([
+            { "payer": "FUNDER", "amount": { "amountMinor": 50_000 }, "status": "confirmed" },
+            { "payer": "COMPANY", "amount": { "amountMinor": 4_000 }, "status": "invoiced" }
+        ])]
+    );
+    // A newcomer tries the printed code as Léa: the session is hers, paid by the fund.
+    let s = sign_in(
+        &app,
+        "ocapiat",
+        "lea@durand.localhost",
+        spaces_gateway::demo::DEMO_PASSWORD,
+    )
+    .await;
+    let lea = ok(&s)["signIn"]["accessToken"].as_str().unwrap().to_owned();
+    let try_it = format!(
+        "mutation($e: ID!, $c: [String!]) {{ selfEnrol(editionId: $e, voucherCodes: $c) {{ status {FUNDING} }} }}"
+    );
+    let v = app
+        .gql(
+            Some("ocapiat"),
+            Some(&lea),
+            &try_it,
+            json!({ "e": edition, "c": [code] }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["selfEnrol"],
+        json!({ "status": "ACTIVE", "funding": [
+            { "payer": "FUNDER", "amount": { "amountMinor": 48_000 }, "status": "confirmed" }
+        ] })
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_demo_shows_vouchers_on_sqlite() {
+    the_demo_shows_vouchers(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_demo_shows_vouchers_on_postgres() {
+    the_demo_shows_vouchers(Backend::Postgres).await;
 }

@@ -98,29 +98,44 @@ pub async fn subscribe(
     Ok((company, doc.number))
 }
 
-/// A priced edition (450.00 EUR per enrolment, invoiced at once to the learner's company).
+/// A priced edition of the course as the demo shows it: what it is called, who enrols, its
+/// price before VAT (20 %), invoiced at once to the learner's company.
+pub struct Priced<'a> {
+    pub title: &'a str,
+    pub mode: EnrolmentMode,
+    pub net_minor: i64,
+}
+
+/// The paid HACCP session: 450.00 EUR per enrolment, HR enrols.
+pub const HACCP_PAID: Priced<'static> = Priced {
+    title: "HACCP — session inter-entreprises payante",
+    mode: EnrolmentMode::AssignedOnly,
+    net_minor: 45_000,
+};
+
 pub async fn priced_edition(
     tx: &TenantTx,
     admin: &Principal,
     course: CourseId,
     starts_on: chrono::NaiveDate,
+    what: Priced<'_>,
 ) -> anyhow::Result<EditionId> {
     let e = editions::create(
         tx,
         admin,
         NewEdition {
             course,
-            title: Some("HACCP — session inter-entreprises payante".into()),
+            title: Some(what.title.into()),
             description: None,
             starts_on: Some(starts_on),
             ends_on: None,
             enrol_opens_at: None,
             enrol_closes_at: None,
             capacity: Some(30),
-            enrolment_mode: EnrolmentMode::AssignedOnly,
+            enrolment_mode: what.mode,
             visibility: VisibilityKind::WholeTenant,
             visible_to: None,
-            price: Some((45_000, "EUR".into())),
+            price: Some((what.net_minor, "EUR".into())),
             included_in_subscription: None,
             min_score: None,
             billing: BillingPatch {

@@ -155,7 +155,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         .get("haccp")
         .copied()
         .ok_or_else(|| anyhow::anyhow!("the demo course haccp is missing"))?;
-    let priced = billing::priced_edition(&tx, &admin, haccp, in_days(21)).await?;
+    let priced =
+        billing::priced_edition(&tx, &admin, haccp, in_days(21), billing::HACCP_PAID).await?;
     let hugo = learners
         .get("hugo")
         .copied()
@@ -180,12 +181,38 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
         &[],
     )
     .await?;
-    let (fund, code) = vouchers::seed(&tx, &admin, &state.deps.voucher_key, now).await?;
+    let codes = vouchers::seed(&tx, &admin, &state.deps.voucher_key, now).await?;
+    // One code redeemed already: HR enrols Inès with it; the fund pays 500 EUR of her seat,
+    // Fromagerie Durand the rest.
+    let ines = learners
+        .get("ines")
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("the demo learner ines is missing"))?;
+    enrolments::enrol(
+        &tx,
+        &admin,
+        gate,
+        priced,
+        Enrolee::Person(ines),
+        None,
+        &url,
+        std::slice::from_ref(&codes.redeemed),
+    )
+    .await?;
+    // Where the printed code is tried: a session its 500 EUR covers whole.
+    let covered =
+        billing::priced_edition(&tx, &admin, haccp, in_days(14), vouchers::COVERED).await?;
     tx.commit().await?;
     lines.push(format!(
-        "  vouchers: {fund} (a sector fund) issued {} codes of 500 EUR; one to try with \
-         selfEnrol(editionId, voucherCodes: [\"{code}\"]) (shown once: only its hash is kept)",
+        "  vouchers: {} (a sector fund) issued {} codes of 500 EUR; Inès's seat in the paid HACCP \
+         session was redeemed with one (500 EUR to the fund, the rest to Fromagerie Durand)",
+        codes.funder,
         vouchers::CODES
+    ));
+    lines.push(format!(
+        "  a code to try (shown once: only its hash is kept): sign in as a learner and run \
+         selfEnrol(editionId: \"{covered}\", voucherCodes: [\"{}\"])",
+        codes.to_try
     ));
     lines.push(format!(
         "  billing: plan of {} seats sold to the campus, 6 used, its invoice {paid} paid; Hugo's priced \

@@ -15,13 +15,28 @@ use spaces_tenants::{Principal, TenantTx};
 pub const CODES: u32 = 20;
 pub const FACE_VALUE_MINOR: i64 = 50_000;
 
-/// Creates the funder and its batch; returns the funder's name and one code to try.
+/// The session the printed code is tried on: 400.00 EUR + 20 % VAT, within one code's 500 EUR.
+pub const COVERED: super::billing::Priced<'static> = super::billing::Priced {
+    title: "HACCP — classe virtuelle (bons de formation acceptés)",
+    mode: spaces_tenants::editions::EnrolmentMode::SelfEnrolment,
+    net_minor: 40_000,
+};
+
+/// What the seeding leaves: the funder's name, a code printed for a newcomer, and one that the
+/// demo redeems itself.
+pub struct Seeded {
+    pub funder: String,
+    pub to_try: String,
+    pub redeemed: String,
+}
+
+/// Creates the funder and its batch.
 pub async fn seed(
     tx: &TenantTx,
     admin: &Principal,
     key: &VoucherKey,
     now: DateTime<Utc>,
-) -> anyhow::Result<(String, String)> {
+) -> anyhow::Result<Seeded> {
     let funder = funders::create_as(
         tx,
         admin,
@@ -73,10 +88,13 @@ pub async fn seed(
         },
     )
     .await?;
-    let code = made
-        .codes
-        .first()
-        .map(|c| c.grouped())
-        .ok_or_else(|| anyhow::anyhow!("the demo batch has no code"))?;
-    Ok((funder.name, code))
+    let mut codes = made.codes.iter().map(|c| c.grouped());
+    let (Some(to_try), Some(redeemed)) = (codes.next(), codes.next()) else {
+        anyhow::bail!("the demo batch has fewer than two codes");
+    };
+    Ok(Seeded {
+        funder: funder.name,
+        to_try,
+        redeemed,
+    })
 }
