@@ -8,7 +8,10 @@ use spaces_tenants::{Error, Result, TenantTx};
 
 use crate::{InvoiceId, SubscriptionId, charges, subscriptions, vouchers};
 
-pub struct BillingJobs;
+pub struct BillingJobs {
+    /// Closes a learner's checkout before their place is released (none: no provider).
+    pub learner_checkout: Option<vouchers::payment::LearnerCheckout>,
+}
 
 fn id_in<T: std::str::FromStr>(job: &Job, key: &str) -> Result<T> {
     job.payload
@@ -44,7 +47,11 @@ impl JobHandler for BillingJobs {
                 .await
             }
             charges::INVOICE_RUN => charges::invoice_due_charges(tx, now).await.map(|_| ()),
-            vouchers::payment::RELEASE => vouchers::payment::release_due(tx, now).await.map(|_| ()),
+            vouchers::payment::RELEASE => {
+                vouchers::payment::release_due(tx, now, self.learner_checkout.as_ref())
+                    .await
+                    .map(|_| ())
+            }
             other => Err(Error::Internal(format!("billing runs no job {other}"))),
         }
     }

@@ -223,14 +223,18 @@ impl App {
             voucher_key.clone(),
         );
         // Learners can be left something to pay only where the provider can open a checkout.
-        if let (Some(provider), Some(_)) = (&payments, &config.stripe_api_key) {
-            gate = gate.with_learner_checkout(spaces_billing::vouchers::payment::LearnerCheckout {
+        let learner_checkout = match (&payments, &config.stripe_api_key) {
+            (Some(provider), Some(_)) => Some(spaces_billing::vouchers::payment::LearnerCheckout {
                 provider: provider.clone(),
                 links: spaces_tenants::spaces::Links::new(
                     &config.public_url_template,
                     &config.base_domain,
                 )?,
-            });
+            }),
+            _ => None,
+        };
+        if let Some(c) = &learner_checkout {
+            gate = gate.with_learner_checkout(c.clone());
         }
         let deps = Arc::new(Deps {
             db,
@@ -264,7 +268,7 @@ impl App {
                 redis,
                 smtp,
                 jobs: Arc::new(spaces_tenants::jobs::Handlers::new(vec![Arc::new(
-                    spaces_billing::jobs::BillingJobs,
+                    spaces_billing::jobs::BillingJobs { learner_checkout },
                 )])),
                 payments,
             }),

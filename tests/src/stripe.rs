@@ -1,5 +1,7 @@
 //! A stand-in for Stripe's API on loopback: it answers checkouts and refunds as Stripe does
 //! (one id per call) and keeps every form it received, so tests see what the server asked.
+//! Checkout sessions are open until expired, or completed by [`FakeStripe::complete`] (a payer
+//! who paid); expiring a completed one is refused, as Stripe refuses it.
 //! Events come the other way, signed with [`signed_event`].
 
 use std::sync::{Arc, Mutex};
@@ -12,9 +14,13 @@ pub const API_KEY: &str = "sk_test_spaces";
 /// Every call: its path and its form fields.
 pub type Calls = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
 
+/// The state of each checkout session that is not open: `expired` or `complete`.
+type Sessions = Arc<Mutex<std::collections::HashMap<String, &'static str>>>;
+
 pub struct FakeStripe {
     pub base: String,
     pub calls: Calls,
+    sessions: Sessions,
 }
 
 impl FakeStripe {
@@ -33,17 +39,79 @@ impl FakeStripe {
             };
             axum::Json(body)
         };
+        let sessions: Sessions = Arc::default();
+        let (calls2, sessions2) = (calls.clone(), sessions.clone());
+        let expire = move |axum::extract::Path(id): axum::extract::Path<String>| async move {
+            calls2
+                .lock()
+                .unwrap()
+                .push((format!("/v1/checkout/sessions/{id}/expire"), vec![]));
+            let mut all = sessions2.lock().unwrap();
+            match all.get(&id).copied() {
+                None => {
+                    all.insert(id.clone(), "expired");
+                    (
+                        axum::http::StatusCode::OK,
+                        axum::Json(json!({ "id": id, "status": "expired" })),
+                    )
+                }
+                Some(_) => (
+                    axum::http::StatusCode::BAD_REQUEST,
+                    axum::Json(
+                        json!({ "error": { "message": "Only Checkout Sessions with a status in [\"open\"] can be expired." } }),
+                    ),
+                ),
+            }
+        };
+        let sessions3 = sessions.clone();
+        let status = move |axum::extract::Path(id): axum::extract::Path<String>| async move {
+            let state = sessions3
+                .lock()
+                .unwrap()
+                .get(&id)
+                .copied()
+                .unwrap_or("open");
+            axum::Json(json!({ "id": id, "status": state }))
+        };
         let app = axum::Router::new()
             .route("/v1/checkout/sessions", axum::routing::post(handler))
             .route("/v1/refunds", axum::routing::post(handler))
-            .with_state(calls.clone());
+            .with_state(calls.clone())
+            .route(
+                "/v1/checkout/sessions/{id}/expire",
+                axum::routing::post(expire),
+            )
+            .route("/v1/checkout/sessions/{id}", axum::routing::get(status));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             base: format!("http://{addr}"),
             calls,
+            sessions,
         }
+    }
+
+    /// The payer completed this checkout (its webhook is the test's to deliver).
+    pub fn complete(&self, checkout_id: &str) {
+        self.sessions
+            .lock()
+            .unwrap()
+            .insert(checkout_id.to_owned(), "complete");
+    }
+
+    /// The ids of the checkout sessions the server expired (or tried to), in order.
+    pub fn expired(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(p, _)| {
+                p.strip_prefix("/v1/checkout/sessions/")
+                    .and_then(|rest| rest.strip_suffix("/expire"))
+                    .map(str::to_owned)
+            })
+            .collect()
     }
 
     /// The form fields of the calls made to `path`, oldest first.

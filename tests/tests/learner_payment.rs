@@ -258,6 +258,26 @@ async fn pays_by_webhook_or_is_released(backend: Backend) {
     assert_eq!(ok(&v)["invoice"]["status"], "CREDITED", "{v}");
     // The first learner stays in.
     assert_eq!(mine(&app, &c, &token, &paid_one).await["status"], "ACTIVE");
+    // Max's checkout was closed before his place was given back: nobody pays for it now.
+    assert_eq!(fake.expired(), vec!["cs_test_2".to_owned()]);
+
+    // A third learner pays at the last minute and the webhook is late: the release finds the
+    // checkout complete and leaves the place to the webhook, which then pays it.
+    let (late, token3) =
+        enrolled_with_share(&app, &fake, &c, &edition, "zoe@learners.test", 24_000).await;
+    let form = fake.forms("/v1/checkout/sessions").pop().unwrap();
+    let url = mine(&app, &c, &token3, &late).await["payment"]["checkoutUrl"].clone();
+    fake.complete(url.as_str().unwrap().rsplit('/').next().unwrap());
+    app.state.deps.clock.advance(Duration::hours(49));
+    run_jobs(&app).await;
+    let n = mine(&app, &c, &token3, &late).await;
+    assert_eq!(n["status"], "PENDING_PAYMENT", "{n}");
+    assert_eq!(n["payment"]["status"], "AWAITING");
+    let event = stripe::payment_succeeded("evt_late", "pi_late", &form, app.state.deps.clock.now());
+    assert_eq!(deliver(&app, event).await, StatusCode::OK);
+    let n = mine(&app, &c, &token3, &late).await;
+    assert_eq!(n["status"], "ACTIVE", "{n}");
+    assert_eq!(n["payment"]["status"], "PAID");
     ledger_sums_to_zero(&app, &c).await;
 
     // The first learner withdraws inside the period: refunded through the provider.

@@ -33,10 +33,12 @@ async fn run_job(app: &TestApp, c: &Campus, kind: &str, payload: Value, due_at: 
         due_at,
         attempt: 0,
     };
-    BillingJobs
-        .run(&tx, app.state.deps.clock.now(), &job)
-        .await
-        .unwrap();
+    BillingJobs {
+        learner_checkout: None,
+    }
+    .run(&tx, app.state.deps.clock.now(), &job)
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 

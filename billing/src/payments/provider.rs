@@ -34,6 +34,13 @@ pub struct Checkout {
     pub url: String,
 }
 
+/// Where a checkout stands once we have tried to close it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckoutState {
+    Expired,
+    Complete,
+}
+
 /// A verified event, as the handler acts on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -74,6 +81,10 @@ pub trait PaymentProvider: Send + Sync {
 
     /// Refunds `amount` of a payment; returns the provider's refund id.
     async fn refund(&self, payment_external_id: &str, amount: Money) -> Result<String>;
+
+    /// Closes a checkout so that it can no longer be paid. `Complete` when the payer got there
+    /// first (the payment's webhook is on its way); expiring twice answers `Expired` again.
+    async fn expire_checkout(&self, checkout_id: &str) -> Result<CheckoutState>;
 
     /// Checks the signature (against `now`, the app's clock) and parses the event. Any
     /// failure is `Invalid` on the signature header: the caller answers 400 and keeps nothing.

@@ -9,7 +9,9 @@ use serde_json::Value;
 use sha2::Sha256;
 use spaces_tenants::{Error, Result, TenantId};
 
-use super::provider::{Checkout, CheckoutRequest, Event, EventKind, Metadata, PaymentProvider};
+use super::provider::{
+    Checkout, CheckoutRequest, CheckoutState, Event, EventKind, Metadata, PaymentProvider,
+};
 use crate::{Currency, InvoiceId, Money};
 
 /// How far a signature's timestamp may be from our clock, either way.
@@ -47,23 +49,29 @@ impl Stripe {
     }
 
     async fn post_form(&self, path: &str, form: &[(String, String)]) -> Result<Value> {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.api_base))
+            .form(form);
+        self.send(path, req).await
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        let req = self.client.get(format!("{}{path}", self.api_base));
+        self.send(path, req).await
+    }
+
+    async fn send(&self, path: &str, req: reqwest::RequestBuilder) -> Result<Value> {
         let key = self
             .api_key
             .as_deref()
             .ok_or_else(|| Error::Internal("SPACES_STRIPE_API_KEY is not set".into()))?;
-        let resp = self
-            .client
-            .post(format!("{}{path}", self.api_base))
-            .bearer_auth(key)
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, path, "Stripe unreachable");
-                Error::Unavailable {
-                    retry_after_secs: 30,
-                }
-            })?;
+        let resp = req.bearer_auth(key).send().await.map_err(|e| {
+            tracing::warn!(error = %e, path, "Stripe unreachable");
+            Error::Unavailable {
+                retry_after_secs: 30,
+            }
+        })?;
         let status = resp.status();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         if status.is_server_error() || status.as_u16() == 429 {
@@ -155,6 +163,30 @@ impl PaymentProvider for Stripe {
         ];
         let v = self.post_form("/v1/refunds", &form).await?;
         text(&v, "id")
+    }
+
+    async fn expire_checkout(&self, checkout_id: &str) -> Result<CheckoutState> {
+        // The id goes into a path: only what Stripe's ids are made of.
+        if checkout_id.is_empty()
+            || !checkout_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Error::Internal(format!(
+                "not a checkout id: {checkout_id:?}"
+            )));
+        }
+        let session = format!("/v1/checkout/sessions/{checkout_id}");
+        match self.post_form(&format!("{session}/expire"), &[]).await {
+            Ok(_) => Ok(CheckoutState::Expired),
+            // Stripe refuses to expire a session that is no longer open: ask what it is.
+            Err(Error::Internal(refused)) => match self.get(&session).await?["status"].as_str() {
+                Some("expired") => Ok(CheckoutState::Expired),
+                Some("complete") => Ok(CheckoutState::Complete),
+                _ => Err(Error::Internal(refused)),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     fn verify_webhook(

@@ -21,7 +21,7 @@ use super::redeem::{self, GiveBack};
 use crate::accounts::entity::account;
 use crate::invoices::{self, IssueInput, LineInput, Vat, vat};
 use crate::payments::entity::payment as paid;
-use crate::payments::provider::{CheckoutRequest, Metadata, PaymentProvider};
+use crate::payments::provider::{CheckoutRequest, CheckoutState, Metadata, PaymentProvider};
 use crate::{BillingAccountId, Currency, EnrolmentPaymentId, InvoiceId, Money};
 
 /// How long an unpaid place is held.
@@ -272,14 +272,26 @@ pub async fn invoice_paid(tx: &TenantTx, now: DateTime<Utc>, invoice: InvoiceId)
     Ok(())
 }
 
-/// Gives one awaited payment up: the place released, the redemptions given back, the unpaid
-/// invoice cancelled by a credit note.
+/// Gives one awaited payment up: the checkout closed at the provider first (so that nobody
+/// pays for a place already given back), then the place released, the redemptions given back,
+/// the unpaid invoice cancelled by a credit note. A checkout the learner completed meanwhile is
+/// left to its webhook, which is on its way: nothing is released.
 async fn release(
     tx: &TenantTx,
     now: DateTime<Utc>,
+    checkout: Option<&LearnerCheckout>,
     p: &payment::Model,
     why: GiveBack,
 ) -> Result<bool> {
+    if p.status != AWAITING {
+        return Ok(false);
+    }
+    if let Some(c) = checkout
+        && c.provider.expire_checkout(&p.checkout_id).await? == CheckoutState::Complete
+    {
+        tracing::info!(payment = %p.id, "checkout completed before its release: the webhook pays it");
+        return Ok(false);
+    }
     if !swap(tx, now, p.id, AWAITING, RELEASED).await? {
         return Ok(false);
     }
@@ -306,7 +318,11 @@ async fn release(
 
 /// The release job: every payment of the space still awaited past its hold is released.
 /// Returns how many were.
-pub async fn release_due(tx: &TenantTx, now: DateTime<Utc>) -> Result<u32> {
+pub async fn release_due(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    checkout: Option<&LearnerCheckout>,
+) -> Result<u32> {
     let due = tx
         .select::<payment::Entity>()
         .filter(payment::Column::Status.eq(AWAITING))
@@ -316,7 +332,7 @@ pub async fn release_due(tx: &TenantTx, now: DateTime<Utc>) -> Result<u32> {
         .await?;
     let mut n = 0;
     for p in &due {
-        if release(tx, now, p, GiveBack::Released).await? {
+        if release(tx, now, checkout, p, GiveBack::Released).await? {
             n += 1;
         }
     }
@@ -341,7 +357,7 @@ pub async fn withdrawn(
         .await?;
     for p in rows {
         if p.status == AWAITING {
-            release(tx, now, &p, GiveBack::Withdrawn).await?;
+            release(tx, now, checkout, &p, GiveBack::Withdrawn).await?;
             continue;
         }
         if !inside_period {
