@@ -109,6 +109,12 @@ fn load_voucher_key(config: &Config) -> anyhow::Result<spaces_billing::vouchers:
     use spaces_billing::vouchers::VoucherKey;
     let path = match &config.voucher_key_file {
         Some(p) => p.clone(),
+        // Every gateway must hash codes under one key, or a code issued through one is
+        // unknown to the others: no per-machine key where gateways share a database.
+        None if !config.is_sqlite() => anyhow::bail!(
+            "SPACES_VOUCHER_KEY_FILE is required on PostgreSQL (a file holding 64 hex digits, \
+             the same on every gateway: `openssl rand -hex 32 > voucher.key`)"
+        ),
         None => {
             let p = config.data_dir.join("voucher-key.hex");
             if !p.exists() {

@@ -29,6 +29,9 @@ pub const SERVER_ROLE: &str = "spaces_server";
 pub const SERVER_PASSWORD: &str = "server-password";
 /// 32 bytes in base64, for the PostgreSQL tests' gateways.
 pub const TEST_OUTBOX_KEY: &str = "c3BhY2VzLXRlc3RzLW91dGJveC1rZXktMzItYnl0ZXM=";
+/// Voucher codes hash under this key on PostgreSQL (required there, as in production).
+pub const TEST_VOUCHER_KEY: &str =
+    "7370616365732d74657374732d766f75636865722d6b65792d33322d62797465";
 
 static SHARED: OnceCell<Arc<Shared>> = OnceCell::const_new();
 
@@ -137,6 +140,9 @@ impl TestApp {
             config.redis_url = Some(s.redis.url());
             // Required on PostgreSQL (the embedded setup generates one).
             config.outbox_key = Some(TEST_OUTBOX_KEY.into());
+            let voucher_key = data_dir.join("voucher.key");
+            std::fs::write(&voucher_key, TEST_VOUCHER_KEY).unwrap();
+            config.voucher_key_file = Some(voucher_key);
             database = Some(name);
         }
         tweak(&mut config);

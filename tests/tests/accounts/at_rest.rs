@@ -143,10 +143,9 @@ async fn no_token_is_readable_in_the_database_or_the_logs_on_postgres() {
     tokens_at_rest(Backend::Postgres).await;
 }
 
-/// On PostgreSQL several gateways read each other's messages: without a shared key the server
-/// refuses to start, saying which setting is missing.
-#[tokio::test]
-async fn postgres_refuses_to_start_without_an_outbox_key() {
+/// The error `App::build` gives on a fresh PostgreSQL database with `tweak` applied to a
+/// configuration that sets nothing else.
+async fn postgres_start_error(tweak: impl FnOnce(&mut spaces_gateway::Config)) -> String {
     let s = spaces_tests::app::shared().await;
     let db = format!("t_{}", uuid::Uuid::now_v7().simple());
     let (s2, db2) = (s.clone(), db.clone());
@@ -164,9 +163,28 @@ async fn postgres_refuses_to_start_without_an_outbox_key() {
         &db,
     );
     config.data_dir = std::env::temp_dir().join(format!("spaces-nokey-{}", uuid::Uuid::now_v7()));
-    let err = match spaces_gateway::App::build(config).await {
-        Ok(_) => panic!("the server started on PostgreSQL without SPACES_OUTBOX_KEY"),
+    tweak(&mut config);
+    match spaces_gateway::App::build(config).await {
+        Ok(_) => panic!("the server started on PostgreSQL without a shared key"),
         Err(e) => format!("{e:#}"),
-    };
+    }
+}
+
+/// On PostgreSQL several gateways read each other's messages: without a shared key the server
+/// refuses to start, saying which setting is missing.
+#[tokio::test]
+async fn postgres_refuses_to_start_without_an_outbox_key() {
+    let err = postgres_start_error(|_| {}).await;
     assert!(err.contains("SPACES_OUTBOX_KEY is required"), "{err}");
+}
+
+/// Likewise for voucher codes: a code issued through one gateway must be found through
+/// another, so a key generated per machine is refused on PostgreSQL.
+#[tokio::test]
+async fn postgres_refuses_to_start_without_a_voucher_key() {
+    let err = postgres_start_error(|c| {
+        c.outbox_key = Some(spaces_tests::app::TEST_OUTBOX_KEY.into());
+    })
+    .await;
+    assert!(err.contains("SPACES_VOUCHER_KEY_FILE is required"), "{err}");
 }
