@@ -29,6 +29,7 @@ impl JobHandler for BillingJobs {
             subscriptions::OVERDUE,
             charges::INVOICE_RUN,
             vouchers::payment::RELEASE,
+            vouchers::payment::RENEW,
         ]
     }
 
@@ -51,6 +52,15 @@ impl JobHandler for BillingJobs {
                 vouchers::payment::release_due(tx, now, self.learner_checkout.as_ref())
                     .await
                     .map(|_| ())
+            }
+            vouchers::payment::RENEW => {
+                vouchers::payment::renew_checkout(
+                    tx,
+                    now,
+                    self.learner_checkout.as_ref(),
+                    id_in::<crate::EnrolmentPaymentId>(job, "payment")?,
+                )
+                .await
             }
             other => Err(Error::Internal(format!("billing runs no job {other}"))),
         }

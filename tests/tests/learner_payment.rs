@@ -122,6 +122,12 @@ async fn mine(app: &TestApp, c: &Campus, token: &str, enrolment: &str) -> Value 
         .unwrap_or(Value::Null)
 }
 
+/// The provider's id of an enrolment's open checkout, from its URL.
+fn checkout_id(enrolment: &Value) -> String {
+    let url = enrolment["payment"]["checkoutUrl"].as_str().unwrap();
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
 async fn deliver(app: &TestApp, (body, sig): (Vec<u8>, String)) -> StatusCode {
     app.client
         .post(format!("{}/webhooks/stripe", app.base))
@@ -234,13 +240,38 @@ async fn pays_by_webhook_or_is_released(backend: Backend) {
     );
 
     // Another learner never pays: 48 hours later the place is released, the invoice credited.
+    let opened_at = app.state.deps.clock.now().timestamp();
     let (unpaid, token2) =
         enrolled_with_share(&app, &fake, &c, &edition, "max@learners.test", 24_000).await;
+    let first = fake.forms("/v1/checkout/sessions").pop().unwrap();
+    let closes: i64 = stripe::field(&first, "expires_at")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (closes - opened_at - 24 * 3600).abs() < 60,
+        "Stripe's longest: 24 hours"
+    );
     app.state.deps.clock.advance(Duration::hours(47));
     run_jobs(&app).await;
+    let n = mine(&app, &c, &token2, &unpaid).await;
+    assert_eq!(n["status"], "PENDING_PAYMENT");
+    // Shortly before the provider closed it, the checkout was renewed for the rest of the hold.
+    let renewed = checkout_id(&n);
+    assert_ne!(renewed, "cs_test_2");
+    assert_eq!(fake.expired(), vec!["cs_test_2".to_owned()]);
+    let second = fake.forms("/v1/checkout/sessions").pop().unwrap();
+    let hold_ends =
+        chrono::DateTime::parse_from_rfc3339(n["payment"]["expiresAt"].as_str().unwrap())
+            .unwrap()
+            .timestamp();
     assert_eq!(
-        mine(&app, &c, &token2, &unpaid).await["status"],
-        "PENDING_PAYMENT"
+        stripe::field(&second, "expires_at"),
+        Some(hold_ends.to_string().as_str())
+    );
+    assert_eq!(
+        stripe::field(&second, "line_items[0][price_data][unit_amount]"),
+        Some("24000")
     );
     app.state.deps.clock.advance(Duration::hours(2));
     run_jobs(&app).await;
@@ -259,15 +290,14 @@ async fn pays_by_webhook_or_is_released(backend: Backend) {
     // The first learner stays in.
     assert_eq!(mine(&app, &c, &token, &paid_one).await["status"], "ACTIVE");
     // Max's checkout was closed before his place was given back: nobody pays for it now.
-    assert_eq!(fake.expired(), vec!["cs_test_2".to_owned()]);
+    assert_eq!(fake.expired(), vec!["cs_test_2".to_owned(), renewed]);
 
     // A third learner pays at the last minute and the webhook is late: the release finds the
     // checkout complete and leaves the place to the webhook, which then pays it.
     let (late, token3) =
         enrolled_with_share(&app, &fake, &c, &edition, "zoe@learners.test", 24_000).await;
     let form = fake.forms("/v1/checkout/sessions").pop().unwrap();
-    let url = mine(&app, &c, &token3, &late).await["payment"]["checkoutUrl"].clone();
-    fake.complete(url.as_str().unwrap().rsplit('/').next().unwrap());
+    fake.complete(&checkout_id(&mine(&app, &c, &token3, &late).await));
     app.state.deps.clock.advance(Duration::hours(49));
     run_jobs(&app).await;
     let n = mine(&app, &c, &token3, &late).await;

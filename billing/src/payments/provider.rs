@@ -25,6 +25,9 @@ pub struct CheckoutRequest {
     pub metadata: Metadata,
     pub success_url: String,
     pub cancel_url: String,
+    /// When the checkout stops taking payment (Stripe: 30 minutes to 24 hours ahead; none:
+    /// the provider's default, 24 hours).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A hosted payment page: send the payer to `url`.

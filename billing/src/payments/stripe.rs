@@ -140,6 +140,9 @@ impl PaymentProvider for Stripe {
                 r.description,
             ),
         ];
+        if let Some(at) = r.expires_at {
+            form.push(("expires_at".into(), at.timestamp().to_string()));
+        }
         // On the session and on its payment intent, so every event of the payment names them.
         metadata_form("metadata", &r.metadata, &mut form);
         metadata_form("payment_intent_data[metadata]", &r.metadata, &mut form);
@@ -547,6 +550,7 @@ mod tests {
                 },
                 success_url: "https://campus.example.org/paid".into(),
                 cancel_url: "https://campus.example.org/cancel".into(),
+                expires_at: None,
             })
             .await
             .expect("checkout");

@@ -28,6 +28,12 @@ use crate::{BillingAccountId, Currency, EnrolmentPaymentId, InvoiceId, Money};
 pub const HOLD: Duration = Duration::hours(48);
 /// The job that releases places unpaid after their hold.
 pub const RELEASE: &str = "vouchers.release_unpaid";
+/// Renews a learner's checkout before the provider closes it, while the hold runs.
+pub const RENEW: &str = "vouchers.renew_checkout";
+/// The longest a checkout may stay open at the provider (Stripe: 24 hours), and how long
+/// before it closes a renewal replaces it.
+const CHECKOUT_LIFETIME: Duration = Duration::hours(24);
+const RENEW_AHEAD: Duration = Duration::minutes(10);
 /// Days after issue a learner's invoice is due: the hold, rounded up.
 const DUE_DAYS: u64 = 2;
 
@@ -168,30 +174,19 @@ pub async fn open(
         },
     )
     .await?;
-    let space = spaces_tenants::spaces::current(tx).await?;
-    let host = checkout.links.slug_host(&space.slug);
-    let page = |outcome: &str| {
-        checkout.links.page(
-            &host,
-            &format!("/?payment={outcome}&enrolment={}", share.enrolment),
-        )
-    };
-    let opened = checkout
-        .provider
-        .create_checkout(CheckoutRequest {
-            amount: issued.total,
-            description: format!("{} — {title}", space.display_name),
-            metadata: Metadata {
-                space: Some(tx.tenant()),
-                invoice: Some(issued.id),
-                purpose: Some("enrolment".into()),
-            },
-            success_url: page("done"),
-            cancel_url: page("cancelled"),
-        })
-        .await?;
     let id = EnrolmentPaymentId::new();
     let expires = now + HOLD;
+    let opened = open_checkout(
+        tx,
+        checkout,
+        share.enrolment,
+        issued.id,
+        issued.total,
+        &title,
+        now,
+        expires,
+    )
+    .await?;
     tx.insert(payment::ActiveModel {
         tenant_id: Set(tx.tenant().uuid()),
         id: Set(id.uuid()),
@@ -201,8 +196,8 @@ pub async fn open(
         amount_minor: Set(issued.total.amount_minor()),
         currency: Set(issued.total.currency().code().to_owned()),
         provider: Set(checkout.provider.name().to_owned()),
-        checkout_id: Set(opened.id),
-        checkout_url: Set(opened.url),
+        checkout_id: Set(opened.id.clone()),
+        checkout_url: Set(opened.url.clone()),
         status: Set(AWAITING.to_owned()),
         expires_at: Set(expires),
         created_at: Set(now),
@@ -214,6 +209,7 @@ pub async fn open(
             "the enrolment to pay for was not active".into(),
         ));
     }
+    schedule_renewal(tx, id, &opened, expires).await?;
     jobs::enqueue(
         tx,
         RELEASE,
@@ -222,6 +218,137 @@ pub async fn open(
         Some(&format!("{RELEASE}:{id}")),
     )
     .await
+}
+
+/// A checkout opened for the learner's invoice, open until the hold ends or as long as the
+/// provider allows, whichever comes first.
+#[allow(clippy::too_many_arguments)]
+async fn open_checkout(
+    tx: &TenantTx,
+    checkout: &LearnerCheckout,
+    enrolment: EnrolmentId,
+    invoice: InvoiceId,
+    amount: Money,
+    what: &str,
+    now: DateTime<Utc>,
+    hold_ends: DateTime<Utc>,
+) -> Result<Opened> {
+    let space = spaces_tenants::spaces::current(tx).await?;
+    let host = checkout.links.slug_host(&space.slug);
+    let page = |outcome: &str| {
+        checkout
+            .links
+            .page(&host, &format!("/?payment={outcome}&enrolment={enrolment}"))
+    };
+    let closes = (now + CHECKOUT_LIFETIME).min(hold_ends);
+    let c = checkout
+        .provider
+        .create_checkout(CheckoutRequest {
+            amount,
+            description: format!("{} — {what}", space.display_name),
+            metadata: Metadata {
+                space: Some(tx.tenant()),
+                invoice: Some(invoice),
+                purpose: Some("enrolment".into()),
+            },
+            success_url: page("done"),
+            cancel_url: page("cancelled"),
+            expires_at: Some(closes),
+        })
+        .await?;
+    Ok(Opened {
+        id: c.id,
+        url: c.url,
+        closes,
+    })
+}
+
+struct Opened {
+    id: String,
+    url: String,
+    closes: DateTime<Utc>,
+}
+
+/// While the hold outlives the checkout, a renewal is due shortly before it closes.
+async fn schedule_renewal(
+    tx: &TenantTx,
+    payment: EnrolmentPaymentId,
+    opened: &Opened,
+    hold_ends: DateTime<Utc>,
+) -> Result<()> {
+    if opened.closes >= hold_ends {
+        return Ok(());
+    }
+    jobs::enqueue(
+        tx,
+        RENEW,
+        opened.closes - RENEW_AHEAD,
+        serde_json::json!({ "payment": payment.to_string() }),
+        Some(&format!("{RENEW}:{}", opened.id)),
+    )
+    .await
+}
+
+/// The renewal job: an awaited payment's checkout is closed at the provider and a new one
+/// opened for the rest of the hold (`Enrolment.payment.checkoutUrl` changes). A checkout the
+/// learner completed meanwhile is left to its webhook.
+pub async fn renew_checkout(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    checkout: Option<&LearnerCheckout>,
+    id: EnrolmentPaymentId,
+) -> Result<()> {
+    // Without a provider any more, nothing can be renewed; the release comes as planned.
+    let Some(checkout) = checkout else {
+        return Ok(());
+    };
+    let Some(p) = tx
+        .select::<payment::Entity>()
+        .filter(payment::Column::Id.eq(id.uuid()))
+        .one()
+        .await?
+    else {
+        return Ok(());
+    };
+    if p.status != AWAITING || now >= p.expires_at {
+        return Ok(());
+    }
+    if checkout.provider.expire_checkout(&p.checkout_id).await? == CheckoutState::Complete {
+        return Ok(());
+    }
+    let invoice = InvoiceId::from_uuid(p.invoice_id);
+    let number = tx
+        .select::<crate::invoices::entity::invoice::Entity>()
+        .filter(crate::invoices::entity::invoice::Column::Id.eq(invoice.uuid()))
+        .one()
+        .await?
+        .and_then(|i| i.number)
+        .unwrap_or_default();
+    let currency = Currency::parse("currency", &p.currency)
+        .map_err(|e| Error::Internal(format!("enrolment payment {}: {e}", p.id)))?;
+    let opened = open_checkout(
+        tx,
+        checkout,
+        EnrolmentId::from_uuid(p.enrolment_id),
+        invoice,
+        Money::new(p.amount_minor, currency),
+        &format!("invoice {number}"),
+        now,
+        p.expires_at,
+    )
+    .await?;
+    tx.update_many::<payment::Entity>()
+        .col_expr(payment::Column::CheckoutId, Expr::value(opened.id.clone()))
+        .col_expr(
+            payment::Column::CheckoutUrl,
+            Expr::value(opened.url.clone()),
+        )
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(p.id))
+        .filter(payment::Column::Status.eq(AWAITING))
+        .exec()
+        .await?;
+    schedule_renewal(tx, id, &opened, p.expires_at).await
 }
 
 /// Moves one payment row from `from` to `to`; false if it was not in `from` (another
