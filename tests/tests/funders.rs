@@ -728,6 +728,55 @@ async fn codes_never_kept_nor_logged(backend: Backend) {
     // Read and revoke through the API too, so every path that sees a code has run.
     let rv = "mutation($c: String!) { revokeVoucher(code: $c) }";
     ok(&gql(&app, &c, &c.admin_token, rv, json!({ "c": codes[0] })).await);
+    // Redeem: a learner's own code (and a refused one), and HR's enrolment with one typed in
+    // lower case without hyphens.
+    let durand = fixtures::company(&app, &c, "Durand").await;
+    fixtures::billing_account(&app, &c, &durand).await;
+    fixtures::billing_account(&app, &c, f["organisation"]["id"].as_str().unwrap()).await;
+    let course = fixtures::published_course(&app, &op, "HACCP").await;
+    let e = fixtures::open_edition(&app, &c, &course, "SELF_ENROLMENT", None, &[]).await;
+    let v = gql(
+        &app,
+        &c,
+        &c.admin_token,
+        "mutation($id: ID!) { updateEdition(id: $id, input: { price: { amountMinor: 70000, currency: \"EUR\" } }) { id } }",
+        json!({ "id": e }),
+    )
+    .await;
+    ok(&v);
+    let (_, lea) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &durand,
+        "lea@durand.test",
+        "LEARNER",
+    )
+    .await;
+    let (max, _) = fixtures::member(
+        &app,
+        &c,
+        &c.admin_token,
+        &durand,
+        "max@durand.test",
+        "LEARNER",
+    )
+    .await;
+    let redeem = "mutation($e: ID!, $c: [String!]) { selfEnrol(editionId: $e, voucherCodes: $c) { status } }";
+    let v = gql(&app, &c, &lea, redeem, json!({ "e": e, "c": [codes[0]] })).await;
+    assert_eq!(v["errors"][0]["extensions"]["reason"], "revoked", "{v}");
+    let v = gql(&app, &c, &lea, redeem, json!({ "e": e, "c": [codes[1]] })).await;
+    assert_eq!(ok(&v)["selfEnrol"]["status"], "ACTIVE");
+    let v = gql(
+        &app,
+        &c,
+        &c.admin_token,
+        "mutation($i: EnrolInput!) { enrol(input: $i) { status } }",
+        json!({ "i": { "editionId": e, "personId": max, "voucherCodes": [codes[2].replace('-', "").to_lowercase()] } }),
+    )
+    .await;
+    assert_eq!(ok(&v)["enrol"]["status"], "ACTIVE");
+    assert_eq!(app.dump_tenant(&c.id).await["voucher_redemptions"].len(), 2);
     let dump = serde_json::to_string(&app.dump_tenant(&c.id).await).unwrap();
     let text = logs.text();
     assert!(!text.is_empty(), "the capture saw the requests");
