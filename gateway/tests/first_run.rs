@@ -224,9 +224,15 @@ async fn the_binary_starts_fresh_with_demo_data_and_serves_branding() {
         joinable,
         [
             "Management de la qualité — promotion 2027",
-            "Audit et certification — promotion 2027"
+            "Audit et certification — promotion 2027",
+            "HACCP — classe virtuelle (bons de formation acceptés)"
         ],
-        "on-approval editions offered to the whole campus; not the one for Leroy only"
+        "on-approval editions offered to the whole campus, and the paid session the printed \
+         voucher code is tried on; not the one for Leroy only"
+    );
+    assert!(
+        printed.contains("a code to try"),
+        "a voucher code is printed:\n{printed}"
     );
     // HR sees their people's enrolments, and the request waiting for them.
     let hr = sign_in(port, "hr@durand.localhost").await;
