@@ -297,6 +297,7 @@ impl App {
             .route("/.well-known/jwks.json", get(routes::jwks))
             .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
             .merge(pages::router())
+            .merge(crate::xapi::router())
             .with_state(state.clone());
         if !state.config.cors_origins.is_empty() {
             let origins: Vec<HeaderValue> = state
@@ -333,6 +334,8 @@ impl App {
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 state.config.request_timeout,
             ))
+            // Outermost, so that every /xapi answer names its version, a timeout's too.
+            .layer(axum::middleware::from_fn(crate::xapi::version_header))
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight. Connections are

@@ -25,6 +25,7 @@ pub mod server;
 pub mod telemetry;
 pub mod upload;
 pub mod webhooks;
+pub mod xapi;
 
 pub use app::App;
 pub use config::Config;

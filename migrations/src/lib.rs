@@ -20,6 +20,7 @@ mod m0010_idempotency;
 mod m0011_webhook_events;
 mod m0012_vouchers;
 mod m0013_self_registration;
+mod m0014_lrs_credentials;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_webhook_events::Migration),
             Box::new(m0012_vouchers::Migration),
             Box::new(m0013_self_registration::Migration),
+            Box::new(m0014_lrs_credentials::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod pathways;
 pub mod people;
+pub mod progress;
 pub mod spaces;
 
 pub use kernel::clock::Clock;

@@ -298,6 +298,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "invoices",
     "ledger_entries",
     "ledger_transactions",
+    "lrs_credentials",
     "module_progress",
     "organisations",
     "outbox",

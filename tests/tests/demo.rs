@@ -1,6 +1,7 @@
 //! `serve --demo` shows the product: seeded once, on both backends, with billing at work (a
 //! subscription with most seats used, a paid invoice and an issued one, a balanced ledger), and
-//! vouchers (one redeemed, one printed that a newcomer redeems).
+//! vouchers (one redeemed, one printed that a newcomer redeems), and an LRS credential printed
+//! with a curl line that a newcomer runs.
 
 use serde_json::{Value, json};
 use spaces_tests::app::ok;
@@ -164,4 +165,71 @@ async fn the_demo_shows_vouchers_on_sqlite() {
 #[tokio::test]
 async fn the_demo_shows_vouchers_on_postgres() {
     the_demo_shows_vouchers(Backend::Postgres).await;
+}
+
+/// The key and secret in the printed curl line (`-u 'KEY:SECRET'`), and the paths it tries.
+fn lrs_to_try(printed: &str) -> (String, String, Vec<String>) {
+    let line = printed
+        .lines()
+        .find(|l| l.contains("try the LRS: curl"))
+        .unwrap_or_else(|| panic!("no LRS curl line in {printed}"));
+    let user = line
+        .split("-u '")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .unwrap_or_else(|| panic!("no -u in {line}"));
+    let (key, secret) = user.split_once(':').unwrap();
+    let paths = line
+        .split_whitespace()
+        .filter_map(|w| w.find("/xapi/").map(|i| w[i..].to_owned()))
+        .collect();
+    (key.to_owned(), secret.to_owned(), paths)
+}
+
+async fn the_demo_prints_an_lrs_credential(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let printed = spaces_gateway::demo::seed(&app.state)
+        .await
+        .unwrap()
+        .expect("a fresh server seeds the demo");
+    let (key, secret, paths) = lrs_to_try(&printed);
+    assert_eq!(paths, ["/xapi/about", "/xapi/statements"], "{printed}");
+    // As the printed curl does: about without credentials, then an authenticated path (the
+    // statements resource comes with the next slice: authenticated, it answers 404, not 401).
+    let r = app
+        .client
+        .get(format!("{}{}", app.base, paths[0]))
+        .header("X-Tenant", "ocapiat")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({ "version": ["1.0.3"] })
+    );
+    for (secret, status) in [(secret.as_str(), 404), ("wrong", 401)] {
+        let r = app
+            .client
+            .get(format!("{}{}", app.base, paths[1]))
+            .basic_auth(&key, Some(secret))
+            .header("X-Tenant", "ocapiat")
+            .header("X-Experience-API-Version", "1.0.3")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{secret}");
+        assert_eq!(r.headers()["x-experience-api-version"], "1.0.3");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_demo_prints_an_lrs_credential_on_sqlite() {
+    the_demo_prints_an_lrs_credential(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_demo_prints_an_lrs_credential_on_postgres() {
+    the_demo_prints_an_lrs_credential(Backend::Postgres).await;
 }

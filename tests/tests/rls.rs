@@ -141,6 +141,8 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
         .await;
     assert_eq!(v["data"]["requestPasswordReset"], true, "{v}");
     seed_curriculum_rows(&app, &op, &a.id, &company).await;
+    // An LRS credential (lrs_credentials).
+    crate::lrs_credentials::credential(&app, &a).await;
 
     let tables: Vec<String> = app
         .owner_sql(&format!(

@@ -40,6 +40,7 @@ enum Kind {
     Plan,
     Funder,
     VoucherBatch,
+    LrsCredential,
 }
 
 impl Kind {
@@ -89,6 +90,7 @@ const TYPE_KINDS: &[(&str, Kind)] = &[
     ("Invoice", Kind::Invoice),
     ("Funder", Kind::Funder),
     ("VoucherBatch", Kind::VoucherBatch),
+    ("LrsCredential", Kind::LrsCredential),
 ];
 
 /// Plausible values (JSON), by `Owner.name` or by name alone. An `Owner.name` entry also fills

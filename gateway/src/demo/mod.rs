@@ -3,9 +3,11 @@
 //! admin and learners each, editions in every enrolment mode, a pathway that makes a CMF
 //! microcredential, and enrolments, so that a learner's dashboard, HR's views and
 //! `editions(joinable: true)` show real data; billing: a subscription with most seats used, a
-//! priced edition, an issued and a paid invoice. Each capability adds itself here.
+//! priced edition, an issued and a paid invoice; an LRS credential printed with a curl line to
+//! try it. Each capability adds itself here.
 
 mod billing;
+mod lrs;
 mod vouchers;
 
 use std::collections::HashMap;
@@ -202,6 +204,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     // Where the printed code is tried: a session its 500 EUR covers whole.
     let covered =
         billing::priced_edition(&tx, &admin, haccp, in_days(14), vouchers::COVERED).await?;
+    let credential = lrs::seed(&tx, &admin).await?;
     tx.commit().await?;
     lines.push(format!(
         "  vouchers: {} (a sector fund) issued {} codes of 500 EUR; Inès's seat in the paid HACCP \
@@ -222,6 +225,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     lines.push(
         "  self-registration: OPEN (anyone may register; the link lands in the outbox)".to_owned(),
     );
+    lines.extend(lrs::lines(
+        &format!("http://{}", state.config.addr),
+        &credential,
+    ));
     Ok(Some(format!(
         "Demo seeded. Every account's password is {DEMO_PASSWORD:?}. Sign in at /graphql with the header X-Tenant: ocapiat:\n{}",
         lines.join("\n")

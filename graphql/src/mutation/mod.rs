@@ -6,6 +6,7 @@ pub(crate) mod editions;
 mod enrolments;
 mod funders;
 mod invoices;
+mod lrs;
 mod organisations;
 mod payments;
 mod people;
@@ -32,4 +33,5 @@ pub struct Mutation(
     funders::FunderMutation,
     subscriptions::SubscriptionsMutation,
     registration::RegistrationMutation,
+    lrs::LrsMutation,
 );

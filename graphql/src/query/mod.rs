@@ -5,6 +5,7 @@ mod enrolments;
 mod funders;
 mod invoices;
 mod ledger;
+mod lrs;
 mod organisations;
 mod payments;
 mod people;
@@ -29,4 +30,5 @@ pub struct Query(
     plans::PlansQuery,
     funders::FunderQuery,
     subscriptions::SubscriptionsQuery,
+    lrs::LrsQuery,
 );

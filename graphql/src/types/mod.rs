@@ -11,6 +11,7 @@ pub mod funding;
 pub mod funding_share;
 pub mod invoice;
 pub mod ledger;
+pub mod lrs;
 pub mod money;
 pub mod organisation;
 pub mod payment;

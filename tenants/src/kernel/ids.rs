@@ -66,4 +66,5 @@ typed_id!(
     EnrolmentId,
     EnrolmentEventId,
     ProgressId,
+    LrsCredentialId,
 );

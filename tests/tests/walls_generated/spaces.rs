@@ -160,6 +160,8 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         .await;
     ok(&v);
     let (funder, batch, voucher_code) = crate::funders::funder_with_batch(app, &a).await;
+    // An LRS credential of A (lrs_credentials).
+    let (lrs_credential, _, _) = crate::lrs_credentials::credential(app, &a).await;
     let ids = BTreeMap::from([
         (Kind::BillingAccount, vec![root_account, account]),
         (Kind::Invoice, vec![invoice]),
@@ -176,6 +178,7 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
         (Kind::Tenant, vec![a.id.clone()]),
         (Kind::Funder, vec![funder]),
         (Kind::VoucherBatch, vec![batch]),
+        (Kind::LrsCredential, vec![lrs_credential]),
     ]);
     SpaceA {
         admin_email: a.admin_email.clone(),
@@ -229,9 +232,11 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
         .unwrap()
         .to_owned();
     let (funder, batch, _) = crate::funders::funder_with_batch(app, &b).await;
+    let (lrs_credential, _, _) = crate::lrs_credentials::credential(app, &b).await;
     let rows = BTreeMap::from([
         (Kind::Funder, funder),
         (Kind::VoucherBatch, batch),
+        (Kind::LrsCredential, lrs_credential),
         (Kind::BillingAccount, account),
         (Kind::Invoice, invoice),
         (Kind::InvoiceLine, line),

@@ -1,0 +1,245 @@
+//! `/xapi/`: the space's xAPI 1.0.3 learning record store, on the space's own host (or with
+//! `X-Tenant`), like `/graphql`.
+//!
+//! So far: `GET`/`HEAD /xapi/about` (no auth, no version header), and for every other path the
+//! two checks each resource will need: an `X-Experience-API-Version` of 1.0.x (else 400) and HTTP
+//! Basic credentials of this space (else 401 with `WWW-Authenticate`). An authenticated request
+//! to a resource not built yet answers 404. Every `/xapi` response, errors included, carries
+//! `X-Experience-API-Version: 1.0.3` ([`version_header`], the outermost layer).
+//!
+//! Failed credentials are not rate-limited here: ADL's conformance suite sends bad credentials on
+//! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use spaces_graphql::ApiError;
+use spaces_tenants::TenantTx;
+use spaces_tenants::progress::credentials::{self, Credential};
+use spaces_tenants::spaces::{Space, SpaceStatus};
+
+use crate::app::AppState;
+use crate::graphql_http::{self as gh, Media, Refusal};
+use crate::resolve::{Addressed, resolve_with};
+
+/// The version this LRS speaks, sent on every `/xapi` response.
+pub const VERSION: &str = "1.0.3";
+pub const VERSION_HEADER: HeaderName = HeaderName::from_static("x-experience-api-version");
+/// What the 401 asks for.
+pub const CHALLENGE: &str = "Basic realm=\"xAPI\"";
+/// What the metrics call these routes.
+const OPERATION: &str = "xapi";
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/xapi/about", get(about))
+        .route("/xapi", any(resource))
+        .route("/xapi/", any(resource))
+        .route("/xapi/{*rest}", any(resource))
+}
+
+/// Outermost layer: every response under `/xapi`, whoever made it (a handler, a timeout, a
+/// method axum refused), names the version.
+pub async fn version_header(req: Request, next: Next) -> Response {
+    let under = {
+        let p = req.uri().path();
+        p == "/xapi" || p.starts_with("/xapi/")
+    };
+    let mut resp = next.run(req).await;
+    if under {
+        resp.headers_mut()
+            .insert(VERSION_HEADER, HeaderValue::from_static(VERSION));
+    }
+    resp
+}
+
+/// `1.0`, `1.0.0`, `1.0.3`, `1.0.17`: the versions this LRS accepts from a client.
+pub fn accepted_version(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix("1.0") else {
+        return false;
+    };
+    match rest.strip_prefix('.') {
+        None => rest.is_empty(),
+        Some(patch) => !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+/// The key and secret of a Basic `Authorization` header (scheme in any case).
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let value = all.next()?;
+    if all.next().is_some() {
+        return None;
+    }
+    let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (key, secret) = decoded.split_once(':')?;
+    Some((key.to_owned(), secret.to_owned()))
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// An error as JSON, with the code and request id every error of Spaces carries.
+fn error_response(rid: &str, r: Refusal) -> Response {
+    let challenge = r.status == StatusCode::UNAUTHORIZED;
+    let mut resp = gh::refusal(Media::GraphqlResponse, rid, r);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if challenge {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(CHALLENGE),
+        );
+    }
+    resp
+}
+
+fn unauthenticated() -> Refusal {
+    Refusal::new(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        "send HTTP Basic credentials (an LRS key and secret) of this space",
+    )
+}
+
+/// The space the request addresses; a host that names none, or the platform: 404.
+async fn space(state: &AppState, headers: &HeaderMap) -> Result<Space, Refusal> {
+    match resolve_with(&state.deps, headers, state.config.tenant_header).await {
+        Ok(Addressed::Space(s)) => Ok(s),
+        Ok(Addressed::Platform | Addressed::Unknown(_)) => Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "no space is served at this host",
+        )),
+        Err(e) => Err(Refusal::from_api(e.into())),
+    }
+}
+
+/// `GET /xapi/about` (and HEAD): the versions this LRS speaks. No credentials needed.
+async fn about(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let rid = request_id(&headers);
+    match space(&state, &headers).await {
+        Ok(_) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            format!(r#"{{"version":["{VERSION}"]}}"#),
+        )
+            .into_response(),
+        Err(r) => error_response(&rid, r),
+    }
+}
+
+/// Every other `/xapi` path: version, then credentials; the resources come next.
+async fn resource(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let started = Instant::now();
+    let rid = request_id(&headers);
+    let answer = authorised(&state, &headers).await.and_then(|(_, _)| {
+        Err::<Response, _>(Refusal::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "this LRS resource is not served yet",
+        ))
+    });
+    let outcome = match &answer {
+        Ok(_) => "ok",
+        Err(r) => r.code,
+    };
+    state
+        .metrics
+        .observe(OPERATION, outcome, started.elapsed().as_secs_f64());
+    answer.unwrap_or_else(|r| error_response(&rid, r))
+}
+
+/// The checks every resource makes first: the space, the version header, the credentials.
+pub async fn authorised(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Space, Credential), Refusal> {
+    let space = space(state, headers).await?;
+    match headers.get(&VERSION_HEADER).map(|v| v.to_str()) {
+        Some(Ok(v)) if accepted_version(v.trim()) => {}
+        Some(_) => {
+            return Err(Refusal::bad_request(format!(
+                "X-Experience-API-Version must be 1.0.x (this LRS speaks {VERSION})"
+            )));
+        }
+        None => {
+            return Err(Refusal::bad_request(format!(
+                "send X-Experience-API-Version: {VERSION}"
+            )));
+        }
+    }
+    let Some((key, secret)) = basic(headers) else {
+        return Err(unauthenticated());
+    };
+    if space.status == SpaceStatus::Suspended {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "this space is suspended",
+        ));
+    }
+    tracing::Span::current().record("tenant", tracing::field::display(space.id));
+    let tx = TenantTx::begin(&state.deps.db, space.id)
+        .await
+        .map_err(|e| Refusal::from_api(e.into()))?;
+    let found = credentials::authenticate(&tx, &key, &secret).await;
+    tx.rollback()
+        .await
+        .map_err(|e| Refusal::from_api(e.into()))?;
+    match found {
+        Ok(c) => Ok((space, c)),
+        Err(spaces_tenants::Error::Unauthenticated(_)) => Err(unauthenticated()),
+        Err(e) => Err(Refusal::from_api(ApiError::from(e))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        for ok in ["1.0", "1.0.0", "1.0.3", "1.0.17"] {
+            assert!(accepted_version(ok), "{ok}");
+        }
+        for bad in [
+            "", "1", "1.0.", "1.0.x", "1.1", "0.95", "1.01", "1.0.3 ", "BAD", "2.0.0",
+        ] {
+            assert!(!accepted_version(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn basic_credentials() {
+        let mut h = HeaderMap::new();
+        assert_eq!(basic(&h), None);
+        let v = format!("basic {}", STANDARD.encode("lrs-ab:s3:cret"));
+        h.insert(header::AUTHORIZATION, v.parse().unwrap());
+        assert_eq!(basic(&h), Some(("lrs-ab".into(), "s3:cret".into())));
+        h.insert(header::AUTHORIZATION, "Bearer x".parse().unwrap());
+        assert_eq!(basic(&h), None);
+    }
+}
