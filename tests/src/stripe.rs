@@ -161,3 +161,16 @@ pub fn signed_event(body: &Value, at: chrono::DateTime<chrono::Utc>) -> (Vec<u8>
     let sig = spaces_billing::payments::stripe::sign(WEBHOOK_SECRET, t, &bytes);
     (bytes, sig)
 }
+
+/// Posts a signed event to the server's Stripe webhook, as Stripe does; the answer's status.
+pub async fn deliver(app: &crate::TestApp, (body, sig): (Vec<u8>, String)) -> reqwest::StatusCode {
+    app.client
+        .post(format!("{}/webhooks/stripe", app.base))
+        .header("Content-Type", "application/json")
+        .header("Stripe-Signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}

@@ -128,18 +128,6 @@ fn checkout_id(enrolment: &Value) -> String {
     url.rsplit('/').next().unwrap().to_owned()
 }
 
-async fn deliver(app: &TestApp, (body, sig): (Vec<u8>, String)) -> StatusCode {
-    app.client
-        .post(format!("{}/webhooks/stripe", app.base))
-        .header("Content-Type", "application/json")
-        .header("Stripe-Signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 async fn ledger_sums_to_zero(app: &TestApp, c: &Campus) {
     let v = app
         .gql(
@@ -207,12 +195,12 @@ async fn pays_by_webhook_or_is_released(backend: Backend) {
     // The provider confirms: the place is the learner's, the invoice paid; a replay moves nothing.
     let now = app.state.deps.clock.now();
     let event = stripe::payment_succeeded("evt_pay_1", "pi_1", form, now);
-    assert_eq!(deliver(&app, event.clone()).await, StatusCode::OK);
+    assert_eq!(stripe::deliver(&app, event.clone()).await, StatusCode::OK);
     let n = mine(&app, &c, &token, &paid_one).await;
     assert_eq!(n["status"], "ACTIVE", "{n}");
     assert_eq!(n["payment"]["status"], "PAID");
     assert_eq!(n["payment"]["checkoutUrl"], Value::Null);
-    assert_eq!(deliver(&app, event).await, StatusCode::OK);
+    assert_eq!(stripe::deliver(&app, event).await, StatusCode::OK);
     assert_eq!(mine(&app, &c, &token, &paid_one).await["status"], "ACTIVE");
     let v = app
         .gql(
@@ -304,7 +292,7 @@ async fn pays_by_webhook_or_is_released(backend: Backend) {
     assert_eq!(n["status"], "PENDING_PAYMENT", "{n}");
     assert_eq!(n["payment"]["status"], "AWAITING");
     let event = stripe::payment_succeeded("evt_late", "pi_late", &form, app.state.deps.clock.now());
-    assert_eq!(deliver(&app, event).await, StatusCode::OK);
+    assert_eq!(stripe::deliver(&app, event).await, StatusCode::OK);
     let n = mine(&app, &c, &token3, &late).await;
     assert_eq!(n["status"], "ACTIVE", "{n}");
     assert_eq!(n["payment"]["status"], "PAID");

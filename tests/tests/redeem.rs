@@ -148,7 +148,8 @@ async fn hr_enrol(app: &TestApp, c: &Campus, e: &str, person: &str, codes: &[&st
     .await
 }
 
-fn reason(v: &Value) -> String {
+/// The reason of a `VOUCHER_INVALID` answer (the field is always `voucherCodes`).
+pub(crate) fn reason(v: &Value) -> String {
     assert_eq!(code(v), "VOUCHER_INVALID", "{v}");
     assert_eq!(v["errors"][0]["extensions"]["field"], "voucherCodes", "{v}");
     v["errors"][0]["extensions"]["reason"]

@@ -8,10 +8,12 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use spaces_tenants::outbox::MessageKind;
-use spaces_tests::app::{code, ok};
+use spaces_tests::app::ok;
 use spaces_tests::fixtures::{self, Campus};
 use spaces_tests::stripe::{self, FakeStripe};
 use spaces_tests::{Backend, TestApp};
+
+use crate::redeem::reason;
 
 const FUNDING: &str = "funding { payer funder { name } amount { amountMinor currency } status }";
 const PAYMENT: &str = "payment { amount { amountMinor } status checkoutUrl invoiceId }";
@@ -104,16 +106,6 @@ async fn self_enrol(app: &TestApp, c: &Campus, token: &str, e: &str, codes: &[&s
     .await
 }
 
-/// The reason of a `VOUCHER_INVALID` answer (the field is always `voucherCodes`).
-fn reason(v: &Value) -> String {
-    assert_eq!(code(v), "VOUCHER_INVALID", "{v}");
-    assert_eq!(v["errors"][0]["extensions"]["field"], "voucherCodes", "{v}");
-    v["errors"][0]["extensions"]["reason"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// An answer with its request ids taken out: what must be identical between two refusals.
 fn without_request_id(mut v: Value) -> Value {
     fn strip(v: &mut Value) {
@@ -182,18 +174,6 @@ async fn invoices_of(app: &TestApp, c: &Campus, account: &str) -> Vec<(i64, usiz
             )
         })
         .collect()
-}
-
-async fn deliver(app: &TestApp, (body, sig): (Vec<u8>, String)) -> StatusCode {
-    app.client
-        .post(format!("{}/webhooks/stripe", app.base))
-        .header("Content-Type", "application/json")
-        .header("Stripe-Signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 async fn journey(backend: Backend) {
@@ -376,7 +356,7 @@ async fn journey(backend: Backend) {
         &checkouts[0],
         app.state.deps.clock.now(),
     );
-    assert_eq!(deliver(&app, event).await, StatusCode::OK);
+    assert_eq!(stripe::deliver(&app, event).await, StatusCode::OK);
     let v = app
         .gql(
             Some(&c.slug),
