@@ -1,21 +1,26 @@
 //! `/xapi/`: the space's xAPI 1.0.3 learning record store, on the space's own host (or with
 //! `X-Tenant`), like `/graphql`.
 //!
-//! So far: `GET`/`HEAD /xapi/about` (no auth, no version header), and for every other path the
-//! two checks each resource will need: an `X-Experience-API-Version` of 1.0.x (else 400) and HTTP
-//! Basic credentials of this space (else 401 with `WWW-Authenticate`). An authenticated request
-//! to a resource not built yet answers 404. Every `/xapi` response, errors included, carries
-//! `X-Experience-API-Version: 1.0.3` ([`version_header`], the outermost layer).
+//! `GET`/`HEAD /xapi/about` needs nothing. Every other path is one [`XRequest`]: the body read
+//! up to [`MAX_BODY`] (else 413), the query split into [`Params`], an `X-Experience-API-Version`
+//! of 1.0.x (else 400) and HTTP Basic credentials of this space (else 401 with
+//! `WWW-Authenticate`); then the resource's module answers it. Every `/xapi` response, errors
+//! included, carries `X-Experience-API-Version: 1.0.3` ([`version_header`], the outermost
+//! layer).
 //!
 //! Failed credentials are not rate-limited here: ADL's conformance suite sends bad credentials on
 //! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
+
+pub mod params;
+mod statements;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -23,7 +28,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use spaces_graphql::ApiError;
 use spaces_tenants::TenantTx;
-use spaces_tenants::progress::credentials::{self, Credential};
+use spaces_tenants::progress::credentials::{self, Credential, Scope};
 use spaces_tenants::spaces::{Space, SpaceStatus};
 
 use crate::app::AppState;
@@ -37,6 +42,10 @@ pub const VERSION_HEADER: HeaderName = HeaderName::from_static("x-experience-api
 pub const CHALLENGE: &str = "Basic realm=\"xAPI\"";
 /// What the metrics call these routes.
 const OPERATION: &str = "xapi";
+/// The largest request body, attachments included; past it the answer is 413.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+pub use params::Params;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -151,17 +160,49 @@ async fn about(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     }
 }
 
-/// Every other `/xapi` path: version, then credentials; the resources come next.
-async fn resource(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+/// An authenticated request to one of the LRS's resources.
+pub struct XRequest {
+    pub method: Method,
+    /// Below `/xapi`: `statements`, `activities/state`, ...
+    pub resource: String,
+    pub headers: HeaderMap,
+    pub params: Params,
+    pub body: Bytes,
+    pub space: Space,
+    pub credential: Credential,
+}
+
+impl XRequest {
+    /// Refuses the request unless its credential holds one of `scopes`.
+    pub fn needs(&self, scopes: &[Scope]) -> Result<(), Refusal> {
+        if self.credential.scopes.iter().any(|s| scopes.contains(s)) {
+            Ok(())
+        } else {
+            Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "this LRS credential's scopes do not allow this request",
+            ))
+        }
+    }
+}
+
+/// What a resource answers: a response, or a refusal the LRS writes as JSON.
+pub type Answer = Result<Response, Refusal>;
+
+/// A field of the request that is not valid xAPI: 400, naming it.
+pub fn invalid(e: spaces_xapi::Invalid) -> Refusal {
+    Refusal::from_api(ApiError::bad_input(&e.path, &e.reason))
+}
+
+/// Every other `/xapi` path: body, version, credentials, then the resource.
+async fn resource(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let started = Instant::now();
-    let rid = request_id(&headers);
-    let answer = authorised(&state, &headers).await.and_then(|(_, _)| {
-        Err::<Response, _>(Refusal::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "this LRS resource is not served yet",
-        ))
-    });
+    let rid = request_id(req.headers());
+    let answer = match read(&state, req).await {
+        Ok(x) => dispatch(&state, x).await,
+        Err(r) => Err(r),
+    };
     let outcome = match &answer {
         Ok(_) => "ok",
         Err(r) => r.code,
@@ -170,6 +211,47 @@ async fn resource(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         .metrics
         .observe(OPERATION, outcome, started.elapsed().as_secs_f64());
     answer.unwrap_or_else(|r| error_response(&rid, r))
+}
+
+async fn read(state: &AppState, req: Request) -> Result<XRequest, Refusal> {
+    let (parts, body) = req.into_parts();
+    let resource = parts
+        .uri
+        .path()
+        .trim_start_matches("/xapi")
+        .trim_matches('/')
+        .to_owned();
+    // Credentials before the body: a stranger's upload is not read.
+    let (space, credential) = authorised(state, &parts.headers).await?;
+    let params = Params::parse(parts.uri.query())?;
+    let body = bytes(body, MAX_BODY).await?;
+    Ok(XRequest {
+        method: parts.method,
+        resource,
+        headers: parts.headers,
+        params,
+        body,
+        space,
+        credential,
+    })
+}
+
+/// The body, up to `limit` bytes; past it, 413.
+pub async fn bytes(body: Body, limit: usize) -> Result<Bytes, Refusal> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| Refusal::too_large(limit))
+}
+
+async fn dispatch(state: &AppState, x: XRequest) -> Answer {
+    match x.resource.as_str() {
+        "statements" => statements::handle(state, x).await,
+        _ => Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "no such xAPI resource",
+        )),
+    }
 }
 
 /// The checks every resource makes first: the space, the version header, the credentials.
