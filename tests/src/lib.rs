@@ -10,5 +10,6 @@ pub mod logs;
 pub mod pg;
 pub mod redis_server;
 pub mod stripe;
+pub mod xapi;
 
 pub use app::{Backend, TestApp};
