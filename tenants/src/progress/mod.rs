@@ -3,4 +3,5 @@
 //! rules that turn statements into module progress come next.
 
 pub mod credentials;
+pub mod documents;
 pub(crate) mod entity;
