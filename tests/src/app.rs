@@ -316,6 +316,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "voucher_batches",
     "voucher_redemptions",
     "vouchers",
+    "xapi_documents",
 ];
 
 /// Platform tables whose rows name a space but belong to none (no RLS: a worker reads across

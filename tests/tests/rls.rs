@@ -143,6 +143,8 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
     seed_curriculum_rows(&app, &op, &a.id, &company).await;
     // An LRS credential (lrs_credentials).
     crate::lrs_credentials::credential(&app, &a).await;
+    // A state document (xapi_documents).
+    crate::xapi_documents::seed(&app, &a).await;
 
     let tables: Vec<String> = app
         .owner_sql(&format!(

@@ -11,6 +11,7 @@
 //! Failed credentials are not rate-limited here: ADL's conformance suite sends bad credentials on
 //! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
 
+mod documents;
 pub mod params;
 mod statements;
 
@@ -246,6 +247,9 @@ pub async fn bytes(body: Body, limit: usize) -> Result<Bytes, Refusal> {
 async fn dispatch(state: &AppState, x: XRequest) -> Answer {
     match x.resource.as_str() {
         "statements" => statements::handle(state, x).await,
+        "activities/state" | "activities/profile" | "agents/profile" => {
+            documents::handle(state, x).await
+        }
         _ => Err(Refusal::new(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",

@@ -162,6 +162,8 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     let (funder, batch, voucher_code) = crate::funders::funder_with_batch(app, &a).await;
     // An LRS credential of A (lrs_credentials).
     let (lrs_credential, _, _) = crate::lrs_credentials::credential(app, &a).await;
+    // A state document of A (xapi_documents).
+    crate::xapi_documents::seed(app, &a).await;
     let ids = BTreeMap::from([
         (Kind::BillingAccount, vec![root_account, account]),
         (Kind::Invoice, vec![invoice]),
