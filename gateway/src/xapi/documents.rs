@@ -75,11 +75,17 @@ pub async fn handle(state: &AppState, mut x: XRequest) -> Answer {
     let target = target(resource, &x.method, &mut x.params)?;
     std::mem::take(&mut x.params).finish()?;
     let pre = preconditions(&x.headers);
+    // The body is checked before a connection is taken: an oversize one costs the database nothing.
+    let doc = if x.method == Method::PUT || x.method == Method::POST {
+        Some(body(&x)?)
+    } else {
+        None
+    };
 
     let tx = TenantTx::begin(&state.deps.db, x.space.id)
         .await
         .map_err(refusal)?;
-    let answer = run(&tx, &x, target, &pre).await;
+    let answer = run(&tx, &x.method, target, &pre, doc).await;
     match answer {
         Ok(resp) => {
             tx.commit().await.map_err(refusal)?;
@@ -92,8 +98,14 @@ pub async fn handle(state: &AppState, mut x: XRequest) -> Answer {
     }
 }
 
-async fn run(tx: &TenantTx, x: &XRequest, t: Target, pre: &Preconditions) -> Answer {
-    let reads = x.method == Method::GET || x.method == Method::HEAD;
+async fn run(
+    tx: &TenantTx,
+    method: &Method,
+    t: Target,
+    pre: &Preconditions,
+    doc: Option<Doc>,
+) -> Answer {
+    let reads = *method == Method::GET || *method == Method::HEAD;
     match t.id.as_deref() {
         Some(id) if reads => match docs::get(tx, &t.ctx, id).await.map_err(refusal)? {
             Some(d) => Ok(document(
@@ -116,18 +128,21 @@ async fn run(tx: &TenantTx, x: &XRequest, t: Target, pre: &Preconditions) -> Ans
             let tag = docs::etag(&json);
             Ok(document(json, "application/json", &tag, last_modified))
         }
-        Some(id) if x.method == Method::DELETE => {
+        Some(id) if *method == Method::DELETE => {
             docs::delete(tx, &t.ctx, id, pre).await.map_err(refusal)?;
             Ok(no_content())
         }
         // `target` leaves out the id only where a whole context may go (state).
-        None if x.method == Method::DELETE => {
+        None if *method == Method::DELETE => {
             docs::delete_all(tx, &t.ctx).await.map_err(refusal)?;
             Ok(no_content())
         }
+        // PUT and POST: `handle` read the body, `target` required the id.
         Some(id) => {
-            let body = body(x)?;
-            if x.method == Method::PUT {
+            let Some(body) = doc else {
+                return Err(method_not_allowed());
+            };
+            if *method == Method::PUT {
                 docs::put(tx, &t.ctx, id, body, pre).await
             } else {
                 docs::post(tx, &t.ctx, id, body, pre).await
@@ -135,7 +150,6 @@ async fn run(tx: &TenantTx, x: &XRequest, t: Target, pre: &Preconditions) -> Ans
             .map_err(refusal)?;
             Ok(no_content())
         }
-        // `target` requires the id for PUT and POST.
         None => Err(method_not_allowed()),
     }
 }
