@@ -170,3 +170,55 @@ async fn xapi_documents_profile_preconditions_on_sqlite() {
 async fn xapi_documents_profile_preconditions_on_postgres() {
     profile_preconditions(Backend::Postgres).await;
 }
+
+/// Clients racing to create one profile with `If-None-Match: *`: exactly one wins, the others
+/// get 412 (never a 500), and the stored document is the winner's.
+async fn racing_creators(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let lrs = Lrs::of(&app, &c).await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let lrs = lrs.on_host(&lrs.host);
+        tasks.push(tokio::spawn(async move {
+            let p = [("activityId", ACTIVITY), ("profileId", "race")];
+            let body = json_body(json!({ "winner": i }));
+            let r = send(
+                &lrs,
+                Method::PUT,
+                ACTIVITY_PROFILE,
+                &p,
+                &[("If-None-Match", "*")],
+                body,
+            );
+            (i, r.await.status())
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (i, status) = t.await.unwrap();
+        match status {
+            StatusCode::NO_CONTENT => winners.push(i),
+            s => assert_eq!(s, StatusCode::PRECONDITION_FAILED),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let p = [("activityId", ACTIVITY), ("profileId", "race")];
+    let r = send(&lrs, Method::GET, ACTIVITY_PROFILE, &p, &[], None).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({ "winner": winners[0] })
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn xapi_documents_racing_creators_one_wins_on_sqlite() {
+    racing_creators(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn xapi_documents_racing_creators_one_wins_on_postgres() {
+    racing_creators(Backend::Postgres).await;
+}
