@@ -42,3 +42,4 @@ mod vouchers_core;
 mod walls;
 mod walls_generated;
 mod webhooks;
+mod xapi_statements;

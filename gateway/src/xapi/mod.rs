@@ -199,6 +199,7 @@ pub fn invalid(e: spaces_xapi::Invalid) -> Refusal {
 async fn resource(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let started = Instant::now();
     let rid = request_id(req.headers());
+    let is_statements = req.uri().path().trim_end_matches('/') == "/xapi/statements";
     let answer = match read(&state, req).await {
         Ok(x) => dispatch(&state, x).await,
         Err(r) => Err(r),
@@ -210,7 +211,11 @@ async fn resource(State(state): State<Arc<AppState>>, req: Request) -> Response 
     state
         .metrics
         .observe(OPERATION, outcome, started.elapsed().as_secs_f64());
-    answer.unwrap_or_else(|r| error_response(&rid, r))
+    let mut resp = answer.unwrap_or_else(|r| error_response(&rid, r));
+    if is_statements {
+        statements::consistent_through(&state, &mut resp);
+    }
+    resp
 }
 
 async fn read(state: &AppState, req: Request) -> Result<XRequest, Refusal> {
