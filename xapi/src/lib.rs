@@ -6,6 +6,7 @@
 //! The LRS stores what passes; nothing here does I/O.
 
 pub mod agent;
+pub mod duration;
 pub mod statement;
 pub mod values;
 
