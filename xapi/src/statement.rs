@@ -1,10 +1,12 @@
 //! A statement as xAPI 1.0.3 defines it: [`check`] refuses anything the specification does not
-//! allow, [`normalise`] turns what it allows in more than one form into the one the LRS stores.
+//! allow, [`normalise`] turns what it allows in more than one form into the one the LRS stores,
+//! [`same`] tells whether two statements with one id are the same statement.
 //!
 //! Every member is checked against an exact-case allow-list and for its JSON type, so `null`
 //! fails wherever a value is expected; only an extension's values are left unchecked.
 
 mod activity;
+mod compare;
 mod parts;
 #[cfg(test)]
 mod tests;
@@ -12,6 +14,8 @@ mod tests;
 mod tests_objects;
 #[cfg(test)]
 mod tests_parts;
+#[cfg(test)]
+mod tests_same;
 
 use serde_json::{Map, Value};
 
@@ -20,6 +24,7 @@ use crate::values::{iri, language_map, object, only, required, string, timestamp
 use crate::{Invalid, Result, join};
 
 pub use activity::COMPONENT_LISTS;
+pub use compare::same;
 
 const STATEMENT_KEYS: &[&str] = &[
     "id",
