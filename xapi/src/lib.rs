@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod duration;
+pub mod format;
 pub mod statement;
 pub mod values;
 
