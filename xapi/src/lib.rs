@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod duration;
 pub mod format;
+pub mod signature;
 pub mod statement;
 pub mod values;
 
