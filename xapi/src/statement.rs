@@ -50,6 +50,9 @@ const SUBSTATEMENT_KEYS: &[&str] = &[
     "attachments",
 ];
 
+/// The verb of a statement that voids another (2.3.2).
+pub const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
+
 /// The attachment usage type that marks a JWS signature (2.6).
 pub const SIGNATURE_USAGE: &str = "http://adlnet.gov/expapi/attachments/signature";
 
@@ -93,6 +96,16 @@ pub struct AttachmentRef {
     pub has_file_url: bool,
 }
 
+impl Checked {
+    /// The statement this one voids: its verb is `voided` and its object the reference.
+    pub fn voids(&self) -> Option<uuid::Uuid> {
+        match self.object {
+            Object::StatementRef(id) if self.verb == VOIDED => Some(id),
+            _ => None,
+        }
+    }
+}
+
 impl AttachmentRef {
     /// Whether this attachment is a statement's JWS signature.
     pub fn is_signature(&self) -> bool {
@@ -107,6 +120,12 @@ pub fn check(v: &Value) -> Result<Checked> {
     let id = map.get("id").map(|i| uuid_value(i, "id")).transpose()?;
     let mut checked = body(map, "", false)?;
     checked.id = id;
+    if checked.verb == VOIDED && !matches!(checked.object, Object::StatementRef(_)) {
+        return Err(Invalid::new(
+            "object.objectType",
+            "a voiding statement's object must be a StatementRef to the statement it voids",
+        ));
+    }
     if let Some(s) = map.get("stored") {
         // Checked, then overwritten by the LRS (2.4.8.s3.b2).
         timestamp(string(s, "stored")?, "stored")?;

@@ -375,3 +375,40 @@ fn substatements() {
     }
     run(with_sub, cases);
 }
+
+#[test]
+fn voiding_statements_reference_a_statement() {
+    let voiding = |object: Value| {
+        apply(
+            base(),
+            &[
+                set("/verb/id", json!(super::VOIDED)),
+                set("/object", object),
+                del("/context/revision"),
+                del("/context/platform"),
+            ],
+        )
+    };
+    let c = super::check(&voiding(json!({"objectType": "StatementRef", "id": ID}))).unwrap();
+    assert_eq!(c.voids().unwrap().to_string(), ID);
+    assert!(super::check(&base()).unwrap().voids().is_none());
+    for object in [
+        json!({"objectType": "Activity", "id": "http://example.com/a"}),
+        json!({"objectType": "Agent", "mbox": "mailto:a@example.com"}),
+    ] {
+        let e = super::check(&voiding(object)).unwrap_err();
+        assert_eq!(e.path, "object.objectType");
+    }
+    // Inside a SubStatement the verb voids nothing, so any object will do.
+    let mut s = sub();
+    s["verb"]["id"] = json!(super::VOIDED);
+    let ok = apply(
+        base(),
+        &[
+            set("/object", s),
+            del("/context/revision"),
+            del("/context/platform"),
+        ],
+    );
+    assert!(super::check(&ok).unwrap().voids().is_none());
+}
