@@ -247,6 +247,15 @@ fn attachment(v: &Value, path: &str) -> Result<AttachmentRef> {
             format!("{content_type:?} is not an Internet media type such as text/plain"),
         ));
     }
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if usage_type == super::SIGNATURE_USAGE
+        && !essence.eq_ignore_ascii_case("application/octet-stream")
+    {
+        return Err(Invalid::new(
+            ct_path,
+            "a signature (JWS) attachment must be application/octet-stream (2.6.s4.b1)",
+        ));
+    }
     let len_path = join(path, "length");
     let length = required(map, path, "length")?;
     let length = length.as_u64().ok_or_else(|| {

@@ -542,6 +542,17 @@ fn attachments() {
             del("/attachments/0/fileUrl"),
         ],
     );
+    let wrong = apply(
+        signed.clone(),
+        &[set(
+            "/attachments/0/contentType",
+            json!("text/plain; charset=ascii"),
+        )],
+    );
+    assert_eq!(
+        check(&wrong).unwrap_err().path,
+        "attachments[0].contentType"
+    );
     let a = &check(&signed).unwrap().attachments[0];
     assert!(a.is_signature() && !a.has_file_url);
     assert_eq!(a.content_type, "application/octet-stream");
