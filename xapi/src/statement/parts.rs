@@ -280,13 +280,14 @@ fn attachment(v: &Value, path: &str) -> Result<AttachmentRef> {
     })
 }
 
-/// `type/subtype`, parameters allowed after `;` (RFC 2046); best effort, as tokens go.
+/// `type/subtype`, parameters allowed after `;`: each side an RFC 2045 token (printable ASCII
+/// but no space or tspecial). Parameters are not checked.
 fn media_type(s: &str) -> bool {
     let essence = s.split(';').next().unwrap_or_default().trim();
     let token = |t: &str| {
         !t.is_empty()
             && t.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`{|}~".contains(&b))
     };
     matches!(essence.split_once('/'), Some((t, sub)) if token(t) && token(sub))
 }

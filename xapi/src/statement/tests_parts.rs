@@ -507,6 +507,29 @@ fn attachments() {
             Some("attachments[0].contentType"),
         ),
         (
+            vec![set(
+                "/attachments/0/contentType",
+                json!("application/vnd.ms-excel"),
+            )],
+            None,
+        ),
+        (
+            vec![set("/attachments/0/contentType", json!("image/svg+xml"))],
+            None,
+        ),
+        (
+            vec![set("/attachments/0/contentType", json!("text/pl ain"))],
+            Some("attachments[0].contentType"),
+        ),
+        (
+            vec![set("/attachments/0/contentType", json!("text/"))],
+            Some("attachments[0].contentType"),
+        ),
+        (
+            vec![set("/attachments/0/contentType", json!("a/b/c"))],
+            Some("attachments[0].contentType"),
+        ),
+        (
             vec![set("/attachments/0/length", json!(-1))],
             Some("attachments[0].length"),
         ),
