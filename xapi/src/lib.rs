@@ -6,7 +6,10 @@
 //! The LRS stores what passes; nothing here does I/O.
 
 pub mod agent;
+pub mod duration;
+pub mod format;
 pub mod index;
+pub mod signature;
 pub mod statement;
 pub mod values;
 
