@@ -11,6 +11,7 @@
 //! Failed credentials are not rate-limited here: ADL's conformance suite sends bad credentials on
 //! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
 
+mod objects;
 pub mod params;
 mod statements;
 
@@ -251,6 +252,8 @@ pub async fn bytes(body: Body, limit: usize) -> Result<Bytes, Refusal> {
 async fn dispatch(state: &AppState, x: XRequest) -> Answer {
     match x.resource.as_str() {
         "statements" => statements::handle(state, x).await,
+        "activities" => objects::activities(state, x).await,
+        "agents" => objects::agents(state, x).await,
         _ => Err(Refusal::new(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",

@@ -85,14 +85,14 @@ fn checked(body: &[u8], headers: &HeaderMap, batch: bool) -> Result<Vec<Value>, 
     list.into_iter()
         .enumerate()
         .map(|(i, mut s)| {
-            statement::check(&s).map_err(|e| {
-                let path = if many {
-                    format!("[{i}].{}", e.path)
-                } else {
-                    e.path
-                };
-                invalid(Invalid::new(path, e.reason))
-            })?;
+            let at = |path: String| if many { format!("[{i}].{path}") } else { path };
+            let c = statement::check(&s).map_err(|e| invalid(Invalid::new(at(e.path), e.reason)))?;
+            if let Some(n) = c.attachments.iter().position(|a| !a.has_file_url) {
+                return Err(invalid(Invalid::new(
+                    at(format!("attachments[{n}].fileUrl")),
+                    "is required when the statement is sent as application/json; send the attachment itself as multipart/mixed",
+                )));
+            }
             statement::normalise(&mut s);
             Ok(s)
         })
@@ -151,7 +151,7 @@ async fn post(state: &AppState, mut x: XRequest) -> Answer {
     ))
 }
 
-fn json_response(status: StatusCode, v: &Value) -> Response {
+pub fn json_response(status: StatusCode, v: &Value) -> Response {
     (
         status,
         [(
@@ -195,7 +195,8 @@ async fn get(state: &AppState, mut x: XRequest) -> Answer {
     let own = (!x.credential.scopes.contains(&Scope::ReadAll)).then_some(x.credential.id);
     let p = &mut x.params;
     if p.has("statementId") || p.has("voidedStatementId") {
-        return one(state, &x.space, std::mem::take(p), own).await;
+        let langs = accept_language(&x.headers);
+        return one(state, &x.space, std::mem::take(p), own, &langs).await;
     }
     let (filter, limit, format, attachments, after) = match p.take("more") {
         Some(token) => {
@@ -348,6 +349,7 @@ async fn one(
     space: &spaces_tenants::spaces::Space,
     mut p: Params,
     own: Option<spaces_tenants::LrsCredentialId>,
+    langs: &[String],
 ) -> Answer {
     let (name, voided) = match (p.take("statementId"), p.take("voidedStatementId")) {
         (Some(id), None) => (("statementId", id), false),
@@ -382,7 +384,7 @@ async fn one(
             "no such statement",
         ));
     };
-    let mut resp = json_response(StatusCode::OK, &formatted(statement, format, &[]));
+    let mut resp = json_response(StatusCode::OK, &formatted(statement, format, langs));
     if let Ok(v) = HeaderValue::from_str(&stored.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
         resp.headers_mut().insert(header::LAST_MODIFIED, v);
     }
@@ -390,9 +392,11 @@ async fn one(
 }
 
 /// A stored statement in the format asked for.
-fn formatted(s: Value, format: Format, _langs: &[String]) -> Value {
+fn formatted(s: Value, format: Format, langs: &[String]) -> Value {
     match format {
-        Format::Exact | Format::Ids | Format::Canonical => s,
+        Format::Exact => s,
+        Format::Ids => spaces_xapi::format::ids(&s),
+        Format::Canonical => spaces_xapi::format::canonical(&s, langs),
     }
 }
 

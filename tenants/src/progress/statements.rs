@@ -59,28 +59,6 @@ pub fn authority(home_page: &str, credential: &Credential) -> Value {
     })
 }
 
-/// Whether two statements with one id are the same statement: equal once what the LRS sets
-/// (`stored`, `authority`, `version`) and `attachments` are set aside, with the timestamp
-/// compared as an instant.
-pub fn same(a: &Value, b: &Value) -> bool {
-    fn strip(v: &Value) -> Value {
-        let mut v = v.clone();
-        if let Some(m) = v.as_object_mut() {
-            for k in ["stored", "authority", "version", "attachments"] {
-                m.remove(k);
-            }
-            if let Some(t) = m.get("timestamp").and_then(Value::as_str)
-                && let Ok(t) = spaces_xapi::values::timestamp(t, "timestamp")
-            {
-                let t = render(t.with_timezone(&Utc));
-                m.insert("timestamp".into(), Value::String(t));
-            }
-        }
-        v
-    }
-    strip(a) == strip(b)
-}
-
 /// Stores checked, normalised statements in order; answers their ids. `authority` replaces
 /// whatever the statements claimed.
 pub async fn store(
@@ -154,7 +132,7 @@ pub async fn store(
             {
                 m.remove("timestamp");
             }
-            if !same(&old, new) {
+            if !spaces_xapi::statement::same(&old, new) {
                 return Err(Error::Conflict {
                     field: "id".into(),
                     reason: format!(
