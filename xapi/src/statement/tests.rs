@@ -528,3 +528,24 @@ fn property_names_are_case_exact_at_every_level() {
         assert!(tried > 50, "{tried}");
     }
 }
+
+#[test]
+fn wrong_json_types_are_refused_at_their_path() {
+    for start in [base, with_sub] {
+        let mut all = Vec::new();
+        members(&start(), "", "", &mut all);
+        for (pointer, path) in all {
+            let mut v = start();
+            let at = v.pointer_mut(&pointer).unwrap();
+            // A string that looks right is still the wrong type (2.2.s4.b1.b2).
+            *at = match at {
+                Value::String(_) => json!(12345),
+                Value::Number(n) => json!(n.to_string()),
+                Value::Bool(b) => json!(b.to_string()),
+                _ => json!("x"),
+            };
+            let e = check(&v).expect_err(&pointer);
+            assert_eq!(e.path, path, "{pointer}: {e}");
+        }
+    }
+}
