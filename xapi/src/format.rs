@@ -156,6 +156,26 @@ fn activity(a: &mut Value, langs: &[String]) {
     }
 }
 
+/// The languages of an `Accept-Language` header, most preferred first: by `q` (absent is 1),
+/// then in the order written; `q=0` means "not this one" and is dropped.
+pub fn accept_language(header: &str) -> Vec<String> {
+    let mut weighted: Vec<(f32, usize, String)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let mut parts = item.split(';');
+            let tag = parts.next()?.trim();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!tag.is_empty() && q > 0.0).then(|| (q, i, tag.to_owned()))
+        })
+        .collect();
+    weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    weighted.into_iter().map(|(_, _, tag)| tag).collect()
+}
+
 /// Keeps the one entry of a language map that best fits the preferences: for each preferred
 /// tag in turn, the same tag (case-insensitive), else one that is a prefix of it or it of that
 /// (`en` for `en-GB`, `en-GB` for `en`), else one of the same language (`en-US` for `en-GB`);
@@ -335,6 +355,21 @@ mod tests {
         assert_eq!(pick(&["*"]), json!({"de": "d"}));
         // `e` is not a prefix of `en-US`: prefixes end at a subtag boundary.
         assert_eq!(pick(&["e"]), json!({"de": "d"}));
+    }
+
+    #[test]
+    fn accept_language_orders_by_weight() {
+        assert_eq!(accept_language("en-GB"), ["en-GB"]);
+        assert_eq!(
+            accept_language("fr;q=0.5, en-GB, de;q=0.8, it;q=0, es"),
+            ["en-GB", "es", "de", "fr"]
+        );
+        assert_eq!(
+            accept_language("da, en-gb;q=0.8, en;q=0.7"),
+            ["da", "en-gb", "en"]
+        );
+        assert!(accept_language("").is_empty());
+        assert_eq!(accept_language("*;q=0.1, nl"), ["nl", "*"]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::activity::activity;
 use super::{AttachmentRef, statement_ref};
 use crate::agent::{self, Actor, Place};
 use crate::values::{
-    array, boolean, extensions, index, iri, language_map, language_tag, number, object, only,
+    array, boolean, extensions, index, iri, kind, language_map, language_tag, number, object, only,
     required, string, uuid_value,
 };
 use crate::{Invalid, Result, duration, join};
@@ -182,7 +182,7 @@ fn context_activities(v: &Value, path: &str) -> Result<Vec<String>> {
                     p,
                     format!(
                         "must be an Activity or an array of Activities, not {}",
-                        crate::values::kind(other)
+                        kind(other)
                     ),
                 ));
             }
@@ -261,10 +261,7 @@ fn attachment(v: &Value, path: &str) -> Result<AttachmentRef> {
     let length = length.as_u64().ok_or_else(|| {
         Invalid::new(
             &len_path,
-            format!(
-                "must be a whole number of octets, not {}",
-                crate::values::kind(length)
-            ),
+            format!("must be a whole number of octets, not {}", kind(length)),
         )
     })?;
     let sha2 = string(required(map, path, "sha2")?, &join(path, "sha2"))?.to_owned();

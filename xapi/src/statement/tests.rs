@@ -455,3 +455,97 @@ fn verbs() {
         ],
     );
 }
+
+/// Every member of `v` as (JSON pointer, dotted path), except inside extensions, whose values
+/// are free.
+fn members(v: &Value, pointer: &str, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let p = format!("{pointer}/{}", k.replace('/', "~1"));
+                let dotted = crate::join(path, k);
+                out.push((p.clone(), dotted.clone()));
+                if k != "extensions" {
+                    members(child, &p, &dotted, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let p = format!("{pointer}/{i}");
+                let dotted = format!("{path}[{i}]");
+                out.push((p.clone(), dotted.clone()));
+                members(child, &p, &dotted, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn null_is_refused_everywhere_but_in_extensions() {
+    for start in [base, with_sub] {
+        let mut all = Vec::new();
+        members(&start(), "", "", &mut all);
+        assert!(all.len() > 80, "{}", all.len());
+        for (pointer, path) in all {
+            let mut v = start();
+            *v.pointer_mut(&pointer).unwrap() = Value::Null;
+            let e = check(&v).expect_err(&pointer);
+            assert_eq!(e.path, path, "{pointer}: {e}");
+        }
+        let mut v = start();
+        v["context"]["extensions"] = json!({"http://example.com/x": null});
+        v["result"]["extensions"] = json!({"http://example.com/x": {"deep": null}});
+        assert!(check(&v).is_ok());
+    }
+}
+
+#[test]
+fn property_names_are_case_exact_at_every_level() {
+    for start in [base, with_sub] {
+        let mut all = Vec::new();
+        members(&start(), "", "", &mut all);
+        let mut tried = 0;
+        for (pointer, path) in all {
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            let parent_key = parent.rsplit('/').next().unwrap_or_default();
+            // Language tags are case-insensitive (RFC 5646) and extension keys are IRIs.
+            let free = ["display", "name", "description", "extensions"].contains(&parent_key);
+            if free || key.parse::<usize>().is_ok() {
+                continue;
+            }
+            let mut v = start();
+            let map = v.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+            let value = map.remove(key).unwrap();
+            let upper = format!("{}{}", key[..1].to_uppercase(), &key[1..]);
+            map.insert(upper.clone(), value);
+            let e = check(&v).expect_err(&pointer);
+            let (head, _) = path.rsplit_once(key).unwrap_or(("", ""));
+            assert_eq!(e.path, format!("{head}{upper}"), "{pointer}: {e}");
+            tried += 1;
+        }
+        assert!(tried > 50, "{tried}");
+    }
+}
+
+#[test]
+fn wrong_json_types_are_refused_at_their_path() {
+    for start in [base, with_sub] {
+        let mut all = Vec::new();
+        members(&start(), "", "", &mut all);
+        for (pointer, path) in all {
+            let mut v = start();
+            let at = v.pointer_mut(&pointer).unwrap();
+            // A string that looks right is still the wrong type (2.2.s4.b1.b2).
+            *at = match at {
+                Value::String(_) => json!(12345),
+                Value::Number(n) => json!(n.to_string()),
+                Value::Bool(b) => json!(b.to_string()),
+                _ => json!("x"),
+            };
+            let e = check(&v).expect_err(&pointer);
+            assert_eq!(e.path, path, "{pointer}: {e}");
+        }
+    }
+}
