@@ -402,29 +402,11 @@ fn formatted(s: Value, format: Format, langs: &[String]) -> Value {
 
 /// The client's languages, most wanted first.
 fn accept_language(headers: &HeaderMap) -> Vec<String> {
-    let Some(v) = headers
+    headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-    else {
-        return Vec::new();
-    };
-    let mut langs: Vec<(f32, String)> = v
-        .split(',')
-        .filter_map(|part| {
-            let mut bits = part.trim().split(';');
-            let tag = bits.next()?.trim();
-            if tag.is_empty() {
-                return None;
-            }
-            let q = bits
-                .find_map(|b| b.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            Some((q, tag.to_owned()))
-        })
-        .collect();
-    langs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    langs.into_iter().map(|(_, t)| t).collect()
+        .map(spaces_xapi::format::accept_language)
+        .unwrap_or_default()
 }
 
 /// The `X-Experience-API-Consistent-Through` header: writes commit before they answer, so every
