@@ -11,6 +11,7 @@
 //! Failed credentials are not rate-limited here: ADL's conformance suite sends bad credentials on
 //! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
 
+mod alternate;
 mod objects;
 pub mod params;
 mod statements;
@@ -227,9 +228,12 @@ async fn read(state: &AppState, req: Request) -> Result<XRequest, Refusal> {
         .trim_start_matches("/xapi")
         .trim_matches('/')
         .to_owned();
+    let params = Params::parse(parts.uri.query())?;
+    if params.has("method") {
+        return alternate::read(state, parts, params, body, resource).await;
+    }
     // Credentials before the body: a stranger's upload is not read.
     let (space, credential) = authorised(state, &parts.headers).await?;
-    let params = Params::parse(parts.uri.query())?;
     let body = bytes(body, MAX_BODY).await?;
     Ok(XRequest {
         method: parts.method,
