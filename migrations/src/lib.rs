@@ -21,6 +21,7 @@ mod m0011_webhook_events;
 mod m0012_vouchers;
 mod m0013_self_registration;
 mod m0014_lrs_credentials;
+mod m0015_xapi_statements;
 mod m0016_xapi_documents;
 
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_vouchers::Migration),
             Box::new(m0013_self_registration::Migration),
             Box::new(m0014_lrs_credentials::Migration),
+            Box::new(m0015_xapi_statements::Migration),
             Box::new(m0016_xapi_documents::Migration),
         ]
     }

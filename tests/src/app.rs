@@ -316,7 +316,11 @@ pub const TENANT_TABLES: &[&str] = &[
     "voucher_batches",
     "voucher_redemptions",
     "vouchers",
+    "xapi_activities",
+    "xapi_agents",
     "xapi_documents",
+    "xapi_statement_keys",
+    "xapi_statements",
 ];
 
 /// Platform tables whose rows name a space but belong to none (no RLS: a worker reads across

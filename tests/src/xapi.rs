@@ -77,3 +77,23 @@ impl Lrs {
         )
     }
 }
+
+/// One statement of `c` that fills every statement table: its row, its keys (verb, agent,
+/// activity, registration), the activity and the agent it names. Answers its id.
+pub async fn seed_statement(app: &TestApp, c: &Campus) -> String {
+    let lrs = Lrs::of(app, c).await;
+    let r = lrs
+        .request(Method::POST, "statements")
+        .json(&json!({
+            "actor": { "name": "Léa", "mbox": "mailto:lea@example.com" },
+            "verb": { "id": "http://adlnet.gov/expapi/verbs/completed", "display": { "en": "completed" } },
+            "object": { "id": "https://lms.example.org/xapi/m1", "definition": { "name": { "en": "Hygiene" } } },
+            "context": { "registration": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9" }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ids: Vec<String> = r.json().await.unwrap();
+    ids[0].clone()
+}

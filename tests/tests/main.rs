@@ -43,3 +43,5 @@ mod walls;
 mod walls_generated;
 mod webhooks;
 mod xapi_documents;
+mod xapi_resources;
+mod xapi_statements;

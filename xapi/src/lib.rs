@@ -3,9 +3,15 @@
 //! answers with the JSON path of the offending value and the reason, which the LRS sends back
 //! in its 400.
 //!
-//! The LRS stores what passes; nothing here does I/O.
+//! The LRS stores what passes; nothing here does I/O. [`statement`] checks, normalises and
+//! compares statements; [`format`] writes them as `format=ids|canonical` asks; [`signature`]
+//! checks the JWS of a signed statement; [`agent`], [`values`] and [`duration`] check the parts.
 
 pub mod agent;
+pub mod duration;
+pub mod format;
+pub mod index;
+pub mod signature;
 pub mod statement;
 pub mod values;
 

@@ -131,6 +131,46 @@ pub fn language_map(v: &Value, path: &str) -> Result<()> {
     Ok(())
 }
 
+/// A member that must be present.
+pub fn required<'a>(map: &'a Map<String, Value>, path: &str, key: &str) -> Result<&'a Value> {
+    map.get(key)
+        .ok_or_else(|| Invalid::new(join(path, key), "is required"))
+}
+
+pub fn array<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>> {
+    v.as_array()
+        .ok_or_else(|| Invalid::new(path, format!("must be an array, not {}", kind(v))))
+}
+
+/// A JSON number; a string holding digits is still a string, as the specification insists.
+pub fn number(v: &Value, path: &str) -> Result<f64> {
+    v.as_f64()
+        .ok_or_else(|| Invalid::new(path, format!("must be a number, not {}", kind(v))))
+}
+
+pub fn boolean(v: &Value, path: &str) -> Result<bool> {
+    v.as_bool()
+        .ok_or_else(|| Invalid::new(path, format!("must be true or false, not {}", kind(v))))
+}
+
+/// An extensions map: IRI keys, any value, `null` included (the one place xAPI allows it).
+pub fn extensions(v: &Value, path: &str) -> Result<()> {
+    for key in object(v, path)?.keys() {
+        if !is_iri(key) {
+            return Err(Invalid::new(
+                join(path, key),
+                "an extension key must be an absolute IRI",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The path of an array element: `parent.key[i]`.
+pub fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

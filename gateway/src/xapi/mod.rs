@@ -11,7 +11,9 @@
 //! Failed credentials are not rate-limited here: ADL's conformance suite sends bad credentials on
 //! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
 
+mod alternate;
 mod documents;
+mod objects;
 pub mod params;
 mod statements;
 
@@ -200,6 +202,7 @@ pub fn invalid(e: spaces_xapi::Invalid) -> Refusal {
 async fn resource(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let started = Instant::now();
     let rid = request_id(req.headers());
+    let is_statements = req.uri().path().trim_end_matches('/') == "/xapi/statements";
     let answer = match read(&state, req).await {
         Ok(x) => dispatch(&state, x).await,
         Err(r) => Err(r),
@@ -211,7 +214,11 @@ async fn resource(State(state): State<Arc<AppState>>, req: Request) -> Response 
     state
         .metrics
         .observe(OPERATION, outcome, started.elapsed().as_secs_f64());
-    answer.unwrap_or_else(|r| error_response(&rid, r))
+    let mut resp = answer.unwrap_or_else(|r| error_response(&rid, r));
+    if is_statements {
+        statements::consistent_through(&state, &mut resp);
+    }
+    resp
 }
 
 async fn read(state: &AppState, req: Request) -> Result<XRequest, Refusal> {
@@ -222,9 +229,12 @@ async fn read(state: &AppState, req: Request) -> Result<XRequest, Refusal> {
         .trim_start_matches("/xapi")
         .trim_matches('/')
         .to_owned();
+    let params = Params::parse(parts.uri.query())?;
+    if params.has("method") {
+        return alternate::read(state, parts, params, body, resource).await;
+    }
     // Credentials before the body: a stranger's upload is not read.
     let (space, credential) = authorised(state, &parts.headers).await?;
-    let params = Params::parse(parts.uri.query())?;
     let body = bytes(body, MAX_BODY).await?;
     Ok(XRequest {
         method: parts.method,
@@ -250,6 +260,8 @@ async fn dispatch(state: &AppState, x: XRequest) -> Answer {
         "activities/state" | "activities/profile" | "agents/profile" => {
             documents::handle(state, x).await
         }
+        "activities" => objects::activities(state, x).await,
+        "agents" => objects::agents(state, x).await,
         _ => Err(Refusal::new(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",

@@ -25,6 +25,16 @@ impl Params {
         Ok(Self(pairs))
     }
 
+    /// Every pair, in order.
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.0
+    }
+
+    /// Adds a pair the caller has checked is not there yet.
+    pub fn push(&mut self, name: String, value: String) {
+        self.0.push((name, value));
+    }
+
     pub fn take(&mut self, name: &str) -> Option<String> {
         let i = self.0.iter().position(|(k, _)| k == name)?;
         Some(self.0.remove(i).1)

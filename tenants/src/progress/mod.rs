@@ -1,7 +1,9 @@
-//! Progress from learning platforms: the space's xAPI learning record store. So far, the
-//! credentials platforms authenticate with ([`credentials`]); statements, documents and the
-//! rules that turn statements into module progress come next.
+//! Progress from learning platforms: the space's xAPI learning record store. The credentials
+//! platforms authenticate with ([`credentials`]), the statements they send ([`statements`],
+//! read back through [`query`]); the rules that turn statements into module progress come next.
 
 pub mod credentials;
 pub mod documents;
 pub(crate) mod entity;
+pub mod query;
+pub mod statements;
