@@ -321,6 +321,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "xapi_documents",
     "xapi_statement_keys",
     "xapi_statements",
+    "xapi_unmatched",
 ];
 
 /// Platform tables whose rows name a space but belong to none (no RLS: a worker reads across
@@ -334,22 +335,9 @@ impl TestApp {
         &self,
         tenant: &str,
     ) -> std::collections::BTreeMap<&'static str, Vec<Value>> {
-        use sea_orm::{Database, DbBackend, FromQueryResult, Statement};
+        use sea_orm::{DbBackend, FromQueryResult, Statement};
         let tenant = uuid::Uuid::parse_str(tenant).unwrap();
-        let conn = match self.backend {
-            Backend::Sqlite => Database::connect(format!(
-                "sqlite://{}?mode=ro",
-                self.data_dir.join("spaces.db").display()
-            ))
-            .await
-            .unwrap(),
-            Backend::Postgres => {
-                let s = shared().await;
-                Database::connect(s.pg.url("owner", None, self.database.as_deref().unwrap()))
-                    .await
-                    .unwrap()
-            }
-        };
+        let conn = self.owner_conn().await;
         let backend = conn.get_database_backend();
         let mark = if backend == DbBackend::Postgres {
             "$1"
@@ -372,6 +360,48 @@ impl TestApp {
         }
         conn.close().await.unwrap();
         out
+    }
+
+    /// A connection that sees every row: the owner on PostgreSQL, the file on SQLite (read
+    /// only).
+    async fn owner_conn(&self) -> sea_orm::DatabaseConnection {
+        use sea_orm::Database;
+        match self.backend {
+            Backend::Sqlite => Database::connect(format!(
+                "sqlite://{}?mode=ro",
+                self.data_dir.join("spaces.db").display()
+            ))
+            .await
+            .unwrap(),
+            Backend::Postgres => {
+                let s = shared().await;
+                Database::connect(s.pg.url("owner", None, self.database.as_deref().unwrap()))
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
+    /// The payloads of the space's jobs of one kind, on either backend.
+    pub async fn jobs_of(&self, tenant: &str, kind: &str) -> Vec<Value> {
+        use sea_orm::{DbBackend, FromQueryResult, Statement};
+        let conn = self.owner_conn().await;
+        let backend = conn.get_database_backend();
+        let sql = if backend == DbBackend::Postgres {
+            "SELECT payload FROM jobs WHERE tenant_id = $1 AND kind = $2 ORDER BY id"
+        } else {
+            "SELECT payload FROM jobs WHERE tenant_id = ? AND kind = ? ORDER BY id"
+        };
+        let tenant = uuid::Uuid::parse_str(tenant).unwrap();
+        let stmt = Statement::from_sql_and_values(backend, sql, [tenant.into(), kind.into()]);
+        let rows = Value::find_by_statement(stmt).all(&conn).await.unwrap();
+        conn.close().await.unwrap();
+        rows.into_iter()
+            .map(|r| match &r["payload"] {
+                Value::String(s) => serde_json::from_str(s).unwrap(),
+                v => v.clone(),
+            })
+            .collect()
     }
 }
 

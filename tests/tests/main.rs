@@ -43,5 +43,6 @@ mod walls;
 mod walls_generated;
 mod webhooks;
 mod xapi_documents;
+mod xapi_progress;
 mod xapi_resources;
 mod xapi_statements;

@@ -150,6 +150,7 @@ pub async fn priced_edition(
         required: true,
         estimated_minutes: 90,
         activity_iri: "https://lms.ocapiat.localhost/xapi/haccp-paid/m1".into(),
+        move_on: Default::default(),
     }];
     editions::set_modules(tx, admin, e.id, &modules, false).await?;
     editions::open(tx, admin, e.id).await?;

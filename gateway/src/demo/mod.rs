@@ -465,6 +465,7 @@ async fn curriculum(
                 required: *required,
                 estimated_minutes: 45,
                 activity_iri: format!("https://lms.ocapiat.localhost/xapi/{key}/m{}", i + 1),
+                move_on: Default::default(),
             })
             .collect();
         editions::set_modules(tx, admin, e.id, &modules, false).await?;

@@ -7,7 +7,7 @@ use spaces_tenants::{CourseId, EditionId, OrganisationId, PathwayId};
 
 use crate::error::{ApiResult, parse_id};
 use crate::types::edition::{
-    EditionGql, EnrolmentModeGql, PathwayGql, VisibilityGql, edition_gql, pathway_gql,
+    EditionGql, EnrolmentModeGql, MoveOnGql, PathwayGql, VisibilityGql, edition_gql, pathway_gql,
 };
 
 #[derive(Default)]
@@ -93,6 +93,9 @@ pub struct EditionModuleInput {
     /// An absolute IRI, unique in the edition, such as
     /// https://lms.example.org/xapi/activities/m1.
     pub activity_iri: String,
+    /// What makes the module done: `COMPLETED` unless said otherwise.
+    #[graphql(default)]
+    pub move_on: MoveOnGql,
 }
 
 #[derive(InputObject)]
@@ -144,6 +147,7 @@ fn modules(input: Vec<EditionModuleInput>) -> Vec<ModuleInput> {
             required: m.required,
             estimated_minutes: m.estimated_minutes,
             activity_iri: m.activity_iri,
+            move_on: m.move_on.into(),
         })
         .collect()
 }

@@ -5,7 +5,7 @@ use spaces_tenants::progress::credentials;
 
 use crate::error::ApiResult;
 use crate::types::connection;
-use crate::types::lrs::LrsCredentialGql;
+use crate::types::lrs::{LrsCredentialGql, LrsReportGql};
 
 #[derive(Default)]
 pub struct LrsQuery;
@@ -30,5 +30,15 @@ impl LrsQuery {
             |c| c.0.id.uuid(),
             page.after.is_some(),
         ))
+    }
+
+    /// What the LRS stored but could not turn into progress (tenant admins).
+    async fn lrs_report(&self, ctx: &Context<'_>) -> ApiResult<LrsReportGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let tx = scope.tx().await?;
+        Ok(spaces_tenants::progress::report::report(&tx, who)
+            .await?
+            .into())
     }
 }

@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use spaces_tenants::catalogue::{self, Course};
 use spaces_tenants::editions::{
-    self, Edition, EditionStatus, EnrolmentMode, Module, Price, VisibilityKind,
+    self, Edition, EditionStatus, EnrolmentMode, Module, MoveOn, Price, VisibilityKind,
 };
 use spaces_tenants::pathways::{self, Pathway, cmf};
 use spaces_tenants::{EditionId, TenantTx};
@@ -108,6 +108,45 @@ impl From<VisibilityGql> for VisibilityKind {
 /// The one `Money` type of the schema.
 pub use crate::types::money::Money as MoneyGql;
 
+/// What a learner must do for a module to count as done (cmi5's `moveOn`).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(name = "MoveOn")]
+pub enum MoveOnGql {
+    /// A `completed` statement (the default).
+    #[default]
+    Completed,
+    /// A `passed` statement.
+    Passed,
+    CompletedAndPassed,
+    CompletedOrPassed,
+    /// Nothing: the module counts as done from the start.
+    NotApplicable,
+}
+
+impl From<MoveOn> for MoveOnGql {
+    fn from(m: MoveOn) -> Self {
+        match m {
+            MoveOn::Completed => Self::Completed,
+            MoveOn::Passed => Self::Passed,
+            MoveOn::CompletedAndPassed => Self::CompletedAndPassed,
+            MoveOn::CompletedOrPassed => Self::CompletedOrPassed,
+            MoveOn::NotApplicable => Self::NotApplicable,
+        }
+    }
+}
+
+impl From<MoveOnGql> for MoveOn {
+    fn from(m: MoveOnGql) -> Self {
+        match m {
+            MoveOnGql::Completed => Self::Completed,
+            MoveOnGql::Passed => Self::Passed,
+            MoveOnGql::CompletedAndPassed => Self::CompletedAndPassed,
+            MoveOnGql::CompletedOrPassed => Self::CompletedOrPassed,
+            MoveOnGql::NotApplicable => Self::NotApplicable,
+        }
+    }
+}
+
 /// A module of an edition: the unit the LMS reports progress on.
 #[derive(SimpleObject, Clone)]
 #[graphql(name = "Module")]
@@ -121,6 +160,8 @@ pub struct ModuleGql {
     pub estimated_minutes: i32,
     /// The xAPI activity IRI the LMS reports statements against.
     pub activity_iri: String,
+    /// What makes the module done; with the edition's minimum score, if it has one.
+    pub move_on: MoveOnGql,
 }
 
 impl From<&Module> for ModuleGql {
@@ -132,6 +173,7 @@ impl From<&Module> for ModuleGql {
             required: m.required,
             estimated_minutes: m.estimated_minutes,
             activity_iri: m.activity_iri.clone(),
+            move_on: m.move_on.into(),
         }
     }
 }

@@ -121,6 +121,15 @@ impl EnrolmentGql {
     async fn completed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.enrolment.completed_at
     }
+    /// The xAPI registration (a UUID) an LMS puts in `context.registration`, as a cmi5 launch
+    /// does, to name this enrolment in its statements.
+    async fn registration(&self) -> uuid::Uuid {
+        self.enrolment.id.uuid()
+    }
+    /// The mean of the best scores (0–100) on the required modules; null until one is scored.
+    async fn grade(&self) -> Option<f64> {
+        self.enrolment.grade
+    }
     async fn person(&self) -> Option<&PersonGql> {
         self.person.as_ref()
     }

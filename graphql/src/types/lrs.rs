@@ -72,3 +72,61 @@ pub struct CreatedLrsCredentialGql {
     /// The Basic auth password. Shown once: only its digest is kept.
     pub secret: String,
 }
+
+/// Statements about an activity that is no module of the space, or by an actor who is nobody
+/// in it: stored, counted, and moving no progress.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "LrsUnmatched")]
+pub struct LrsUnmatchedGql {
+    /// The activity IRI, or the actor's identifier (`mbox:mailto:…`, `mbox_sha1sum:…`,
+    /// `openid:…`, `account:["homePage","name"]`).
+    pub value: String,
+    pub statements: i64,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A statement voided after the enrolment it counted for had completed: completion stands.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "LrsLateVoiding")]
+pub struct LrsLateVoidingGql {
+    pub enrolment_id: ID,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What the LRS could not turn into progress, for the space's admins (at most 100 of each,
+/// most frequent or newest first).
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "LrsReport")]
+pub struct LrsReportGql {
+    pub unknown_activities: Vec<LrsUnmatchedGql>,
+    pub unknown_actors: Vec<LrsUnmatchedGql>,
+    pub voided_after_completion: Vec<LrsLateVoidingGql>,
+}
+
+impl From<spaces_tenants::progress::report::Report> for LrsReportGql {
+    fn from(r: spaces_tenants::progress::report::Report) -> Self {
+        let un = |v: Vec<spaces_tenants::progress::report::Unmatched>| {
+            v.into_iter()
+                .map(|u| LrsUnmatchedGql {
+                    value: u.value,
+                    statements: u.statements,
+                    last_seen_at: u.last_seen_at,
+                })
+                .collect()
+        };
+        Self {
+            unknown_activities: un(r.unknown_activities),
+            unknown_actors: un(r.unknown_actors),
+            voided_after_completion: r
+                .voided_after_completion
+                .into_iter()
+                .map(|l| LrsLateVoidingGql {
+                    enrolment_id: ID(l.enrolment.to_string()),
+                    note: l.note,
+                    at: l.at,
+                })
+                .collect(),
+        }
+    }
+}

@@ -82,6 +82,8 @@ pub(crate) mod module {
         pub activity_iri: String,
         pub retired_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
+        /// The cmi5 moveOn rule, as `progress::MoveOn` writes it.
+        pub move_on: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,7 +13,7 @@ pub use funding::{FunderKind, FundingOrder};
 use input::*;
 pub use input::{BillingPatch, EditionPatch, NewEdition, parse_currency};
 pub use modules::{
-    MAX_MODULE_MINUTES, MAX_MODULES, ModuleInput, ProgressImpact, check_module_change,
+    MAX_MODULE_MINUTES, MAX_MODULES, ModuleInput, MoveOn, ProgressImpact, check_module_change,
     parse_activity_iri, progress_impact,
 };
 use reads::*;
@@ -194,6 +194,7 @@ pub struct Module {
     pub required: bool,
     pub estimated_minutes: i32,
     pub activity_iri: String,
+    pub move_on: MoveOn,
 }
 
 impl From<module::Model> for Module {
@@ -204,6 +205,8 @@ impl From<module::Model> for Module {
             title: m.title,
             required: m.required,
             estimated_minutes: m.estimated_minutes,
+            // The column's CHECK admits only the five rules `from_db` reads.
+            move_on: MoveOn::from_db(&m.move_on).unwrap_or_default(),
             activity_iri: m.activity_iri,
         }
     }
@@ -519,6 +522,7 @@ pub async fn set_modules(
                     && row.title == m.title
                     && row.required == m.required
                     && row.estimated_minutes == m.estimated_minutes
+                    && row.move_on == m.move_on.as_str()
                     && row.retired_at.is_none();
                 if unchanged {
                     continue;
@@ -528,6 +532,7 @@ pub async fn set_modules(
                     title: Set(m.title),
                     required: Set(m.required),
                     estimated_minutes: Set(m.estimated_minutes),
+                    move_on: Set(m.move_on.as_str().to_owned()),
                     retired_at: Set(None),
                     ..Default::default()
                 };
@@ -549,6 +554,7 @@ pub async fn set_modules(
                     activity_iri: Set(m.activity_iri),
                     retired_at: Set(None),
                     created_at: Set(now),
+                    move_on: Set(m.move_on.as_str().to_owned()),
                 }
                 .insert(&tx.tx)
                 .await?;

@@ -10,6 +10,57 @@ pub const MAX_MODULES: usize = 200;
 /// A module's estimated effort is at most this many minutes (a thousand hours).
 pub const MAX_MODULE_MINUTES: i32 = 60_000;
 
+/// What a learner must do for a module to count as done: cmi5's `moveOn`. The default is
+/// `Completed`, not cmi5's own `NotApplicable`, which would count every module of every
+/// existing enrolment as done at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MoveOn {
+    #[default]
+    Completed,
+    Passed,
+    CompletedAndPassed,
+    CompletedOrPassed,
+    NotApplicable,
+}
+
+impl MoveOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveOn::Completed => "completed",
+            MoveOn::Passed => "passed",
+            MoveOn::CompletedAndPassed => "completed_and_passed",
+            MoveOn::CompletedOrPassed => "completed_or_passed",
+            MoveOn::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Result<Self> {
+        Ok(match s {
+            "completed" => MoveOn::Completed,
+            "passed" => MoveOn::Passed,
+            "completed_and_passed" => MoveOn::CompletedAndPassed,
+            "completed_or_passed" => MoveOn::CompletedOrPassed,
+            "not_applicable" => MoveOn::NotApplicable,
+            other => {
+                return Err(Error::Internal(format!(
+                    "a module has the unknown moveOn rule {other:?}"
+                )));
+            }
+        })
+    }
+
+    /// Whether a learner who completed (or not) and passed (or not) meets the rule.
+    pub fn met(self, completed: bool, passed: bool) -> bool {
+        match self {
+            MoveOn::Completed => completed,
+            MoveOn::Passed => passed,
+            MoveOn::CompletedAndPassed => completed && passed,
+            MoveOn::CompletedOrPassed => completed || passed,
+            MoveOn::NotApplicable => true,
+        }
+    }
+}
+
 /// A module as an admin types it. Modules are matched across edits by `activity_iri`.
 #[derive(Clone, Debug)]
 pub struct ModuleInput {
@@ -17,6 +68,7 @@ pub struct ModuleInput {
     pub required: bool,
     pub estimated_minutes: i32,
     pub activity_iri: String,
+    pub move_on: MoveOn,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +77,7 @@ pub(crate) struct ParsedModule {
     pub required: bool,
     pub estimated_minutes: i32,
     pub activity_iri: String,
+    pub move_on: MoveOn,
 }
 
 /// An absolute IRI (RFC 3987: a scheme, a colon, something after it), the id an LMS reports
@@ -100,6 +153,7 @@ pub(crate) fn parse_modules(inputs: &[ModuleInput]) -> Result<Vec<ParsedModule>>
             required: m.required,
             estimated_minutes: m.estimated_minutes,
             activity_iri: iri,
+            move_on: m.move_on,
         });
     }
     Ok(out)
@@ -191,6 +245,7 @@ mod tests {
 
     fn input(iri: &str, required: bool) -> ModuleInput {
         ModuleInput {
+            move_on: MoveOn::default(),
             title: format!("Module {iri}"),
             required,
             estimated_minutes: 30,

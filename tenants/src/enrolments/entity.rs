@@ -1,7 +1,7 @@
 pub(crate) mod enrolment {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "enrolments")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -17,6 +17,8 @@ pub(crate) mod enrolment {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub completed_at: Option<DateTimeUtc>,
+        /// The mean best score (0–100) on the required modules, once any is scored.
+        pub grade: Option<f64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -477,6 +477,10 @@ pub async fn import(
                     password_changed_at: Set(None),
                     token_version: Set(0),
                     created_at: Set(now),
+                    external_home_page: Set(None),
+                    external_ref: Set(None),
+                    // Rows inserted together skip `before_save`: the digest is written here.
+                    mbox_sha1sum: Set(Some(crate::people::mbox_sha1sum(&p.email))),
                 });
                 grant_rows.push(grant::ActiveModel {
                     tenant_id: Set(tenant),
@@ -512,6 +516,7 @@ pub async fn import(
             created_at: Set(now),
             updated_at: Set(now),
             completed_at: Set(None),
+            grade: Set(None),
         });
         event_rows.push(event::ActiveModel {
             tenant_id: Set(tenant),

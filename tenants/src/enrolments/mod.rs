@@ -128,6 +128,8 @@ pub struct Enrolment {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The mean best score (0–100) on the required modules, once any is scored.
+    pub grade: Option<f64>,
     /// Read with the page when the lister asks for it (`with_progress`); `None` otherwise.
     pub progress: Option<Progress>,
 }
@@ -143,6 +145,7 @@ impl TryFrom<enrolment::Model> for Enrolment {
             status: EnrolmentStatus::from_db(&m.status)?,
             source: Source::from_db(&m.source)?,
             due_on: m.due_on,
+            grade: m.grade,
             enrolled_by: m.enrolled_by.map(PersonId::from_uuid),
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -284,6 +287,7 @@ async fn place(
         created_at: Set(now),
         updated_at: Set(now),
         completed_at: Set(None),
+        grade: Set(None),
     }
     .insert(&tx.tx)
     .await

@@ -112,6 +112,9 @@ pub(crate) async fn insert(
         password_changed_at: Set(None),
         token_version: Set(0),
         created_at: Set(now),
+        external_home_page: Set(None),
+        external_ref: Set(None),
+        mbox_sha1sum: Set(None),
     }
     .insert(&tx.tx)
     .await
@@ -540,4 +543,10 @@ async fn keep_an_admin(tx: &TenantTx, leaving: PersonId) -> Result<()> {
         "id",
         "a space keeps at least one active tenant admin",
     ))
+}
+
+/// The xAPI `mbox_sha1sum` of an email: SHA-1 of `mailto:` and the address, lower-case hex.
+pub fn mbox_sha1sum(email: &str) -> String {
+    use sha1::{Digest, Sha1};
+    format!("{:x}", Sha1::digest(format!("mailto:{email}").as_bytes()))
 }

@@ -124,3 +124,58 @@ pub(crate) mod agent {
 }
 
 crate::tenant_entity!(agent);
+
+pub(crate) mod module_progress {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "module_progress")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub enrolment_id: Uuid,
+        pub module_id: Uuid,
+        /// When the module became done (its rule and the minimum score met).
+        pub completed_at: Option<DateTimeUtc>,
+        /// The best score in whole percent, for the dashboards.
+        pub score: Option<i32>,
+        pub updated_at: DateTimeUtc,
+        pub completed: bool,
+        pub passed: bool,
+        pub failed: bool,
+        pub best_scaled: Option<f64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+crate::tenant_entity!(module_progress);
+
+pub(crate) mod unmatched {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "xapi_unmatched")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub kind: String,
+        pub value: String,
+        pub statements: i64,
+        pub last_seen_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+crate::tenant_entity!(unmatched);

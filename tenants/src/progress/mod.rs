@@ -1,9 +1,11 @@
 //! Progress from learning platforms: the space's xAPI learning record store. The credentials
 //! platforms authenticate with ([`credentials`]), the statements they send ([`statements`],
-//! read back through [`query`]); the rules that turn statements into module progress come next.
+//! read back through [`query`]), and the module progress they make ([`derive`]).
 
 pub mod credentials;
+pub mod derive;
 pub mod documents;
 pub(crate) mod entity;
 pub mod query;
+pub mod report;
 pub mod statements;

@@ -120,3 +120,41 @@ pub async fn page(
     };
     Ok((rows.into_iter().map(stored).collect(), next))
 }
+
+/// The statements still standing (not voided) about an activity by any of these agents
+/// (canonical IFI keys), oldest first: what a module's progress is folded from again.
+pub(crate) async fn about(
+    tx: &TenantTx,
+    activity: &str,
+    agents: &[String],
+) -> Result<Vec<serde_json::Value>> {
+    use statement_key::{Column as K, Entity as Keys};
+    if agents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = |kind: Kind, values: Vec<String>| {
+        let mut sub = Query::select();
+        sub.expr(Expr::val(1))
+            .from(Keys)
+            .and_where(Expr::col((Keys, K::TenantId)).eq(tx.tenant_uuid()))
+            .and_where(
+                Expr::col((Keys, K::StatementRow))
+                    .equals((statement::Entity, statement::Column::Id)),
+            )
+            .and_where(Expr::col((Keys, K::Kind)).eq(kind.code()))
+            .and_where(Expr::col((Keys, K::Value)).is_in(values));
+        Expr::exists(sub)
+    };
+    let rows = tx
+        .select::<statement::Entity>()
+        .filter(statement::Column::Voided.eq(false))
+        .filter(key(Kind::Activity, vec![key_value(activity)]))
+        .filter(key(
+            Kind::Agent,
+            agents.iter().map(|a| key_value(a)).collect(),
+        ))
+        .order_by_asc(statement::Column::StoredMs)
+        .all()
+        .await?;
+    Ok(rows.into_iter().map(|r| r.statement).collect())
+}

@@ -275,7 +275,7 @@ pub async fn store(
     if !voided_now.is_empty() {
         tx.update_many::<statement::Entity>()
             .col_expr(statement::Column::Voided, true.into())
-            .filter(statement::Column::StatementId.is_in(voided_now))
+            .filter(statement::Column::StatementId.is_in(voided_now.clone()))
             .exec()
             .await?;
     }
@@ -285,6 +285,18 @@ pub async fn store(
         &lent,
     )
     .await?;
+    // Progress: what the new statements say, and what the statements they voided had said.
+    let standing: Vec<&Value> = new
+        .iter()
+        .filter(|n| !n.voided && !n.keys.voiding)
+        .map(|n| &n.statement)
+        .collect();
+    let taken_back: Vec<&Value> = referred
+        .iter()
+        .filter(|r| voided_now.contains(&r.statement_id) && !r.voided)
+        .map(|r| &r.statement)
+        .collect();
+    super::derive::apply(tx, &standing, &taken_back, now).await?;
     remember(
         tx,
         &new.iter().map(|n| &n.statement).collect::<Vec<_>>(),

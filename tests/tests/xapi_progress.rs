@@ -1,0 +1,341 @@
+//! Issue 11, journey 7 up to completion: an LMS sends statements to the space's LRS as the xAPI
+//! specification shows them, and HR sees progress, grade and completion move. Also: the
+//! minimum score, replays, voiding before and after completion, unknown actors and
+//! activities in the admins' report, and statements of another space moving nothing here.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use spaces_tests::app::ok;
+use spaces_tests::fixtures::{self, Campus};
+use spaces_tests::xapi::Lrs;
+use spaces_tests::{Backend, TestApp};
+
+const M1: &str = "https://lms.example.org/xapi/haccp/m1";
+const M2: &str = "https://lms.example.org/xapi/haccp/quiz";
+const M3: &str = "https://lms.example.org/xapi/haccp/extra";
+const ADL: &str = "http://adlnet.gov/expapi/verbs/";
+
+const ENROLMENT: &str = "query($id: ID!) { enrolment(id: $id) { status completedAt grade registration progress { requiredDone requiredTotal percent } } }";
+const REPORT: &str = "{ lrsReport { unknownActivities { value statements } unknownActors { value statements } voidedAfterCompletion { enrolmentId note } } }";
+
+struct Setup {
+    app: TestApp,
+    campus: Campus,
+    lrs: Lrs,
+    enrolment: String,
+    email: String,
+}
+
+/// A space with an edition of three modules (M1 done when completed, the quiz M2 when passed,
+/// M3 optional), a minimum score of 50, and Léa enrolled.
+async fn setup(backend: Backend) -> Setup {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let org = fixtures::company(&app, &c, "Fromagerie").await;
+    let email = format!("lea@{}.test", c.slug);
+    let (lea, _) = fixtures::member(&app, &c, &c.admin_token, &org, &email, "LEARNER").await;
+    let course = fixtures::published_course(&app, &op, "HACCP").await;
+    let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!, $i: SetEditionModulesInput!) { setEditionModules(id: $id, input: $i) { modules { activityIri moveOn } } }",
+            json!({ "id": edition, "i": { "modules": [
+                { "title": "Principles", "required": true, "activityIri": M1 },
+                { "title": "Quiz", "required": true, "activityIri": M2, "moveOn": "PASSED" },
+                { "title": "Further", "required": false, "activityIri": M3 }
+            ] } }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["setEditionModules"]["modules"][1],
+        json!({ "activityIri": M2, "moveOn": "PASSED" })
+    );
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($id: ID!) { updateEdition(id: $id, input: { minScore: 50 }) { minScore } }",
+            json!({ "id": edition }),
+        )
+        .await;
+    assert_eq!(ok(&v)["updateEdition"]["minScore"], 50);
+    let enrolment = fixtures::enrol(&app, &c, &c.admin_token, &edition, &lea).await;
+    let lrs = Lrs::of(&app, &c).await;
+    Setup {
+        app,
+        campus: c,
+        lrs,
+        enrolment,
+        email,
+    }
+}
+
+fn statement(email: &str, verb: &str, activity: &str, scaled: Option<f64>) -> Value {
+    let mut s = json!({
+        "actor": { "objectType": "Agent", "name": "Léa", "mbox": format!("mailto:{email}") },
+        "verb": { "id": format!("{ADL}{verb}"), "display": { "en-US": verb } },
+        "object": { "objectType": "Activity", "id": activity }
+    });
+    if let Some(x) = scaled {
+        s["result"] = json!({ "score": { "scaled": x } });
+    }
+    s
+}
+
+impl Setup {
+    async fn post(&self, body: Value) -> Vec<String> {
+        let r = self
+            .lrs
+            .request(Method::POST, "statements")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
+    /// What HR sees of the enrolment.
+    async fn seen(&self) -> Value {
+        let v = self
+            .app
+            .gql(
+                Some(&self.campus.slug),
+                Some(&self.campus.admin_token),
+                ENROLMENT,
+                json!({ "id": self.enrolment }),
+            )
+            .await;
+        ok(&v)["enrolment"].clone()
+    }
+
+    async fn report(&self) -> Value {
+        let v = self
+            .app
+            .gql(
+                Some(&self.campus.slug),
+                Some(&self.campus.admin_token),
+                REPORT,
+                json!({}),
+            )
+            .await;
+        ok(&v)["lrsReport"].clone()
+    }
+
+    async fn void(&self, id: &str) {
+        self.post(json!({
+            "actor": { "mbox": "mailto:tutor@example.org" },
+            "verb": { "id": format!("{ADL}voided") },
+            "object": { "objectType": "StatementRef", "id": id }
+        }))
+        .await;
+    }
+}
+
+async fn journey(backend: Backend) {
+    let s = setup(backend).await;
+    let seen = s.seen().await;
+    assert_eq!(seen["status"], "ACTIVE");
+    assert_eq!(seen["registration"], s.enrolment.as_str());
+    assert_eq!(seen["progress"]["requiredTotal"], 2);
+
+    // A batch: attempted, then completed with 40 %: below the minimum score, so not done.
+    s.post(json!([
+        statement(&s.email, "attempted", M1, None),
+        statement(&s.email, "completed", M1, Some(0.4)),
+    ]))
+    .await;
+    let seen = s.seen().await;
+    assert_eq!(seen["progress"]["requiredDone"], 0);
+    assert_eq!(seen["grade"], 40.0);
+    // Completed again with 90 %: done; the best score counts.
+    s.post(statement(&s.email, "completed", M1, Some(0.9)))
+        .await;
+    let seen = s.seen().await;
+    assert_eq!(seen["progress"]["requiredDone"], 1);
+    assert_eq!(seen["grade"], 90.0);
+    // The quiz failed at 30 %: not done (its rule is Passed).
+    let failed = s.post(statement(&s.email, "failed", M2, Some(0.3))).await;
+    let seen = s.seen().await;
+    assert_eq!(seen["progress"]["requiredDone"], 1);
+    assert_eq!(seen["grade"], 60.0);
+    // A replay (same id, same statement) changes nothing.
+    let mut replay = statement(&s.email, "failed", M2, Some(0.3));
+    replay["id"] = json!(failed[0]);
+    s.post(replay).await;
+    assert_eq!(s.seen().await, seen);
+
+    // The optional module moves nothing that counts.
+    s.post(statement(&s.email, "completed", M3, None)).await;
+    assert_eq!(s.seen().await["status"], "ACTIVE");
+
+    // Passed at 70 %, named by mbox_sha1sum and the enrolment's registration, as a cmi5
+    // launch names it: every required module is done, the enrolment completes.
+    let sha1 = sha1_hex(&format!("mailto:{}", s.email));
+    let mut passed = json!({
+        "actor": { "mbox_sha1sum": sha1 },
+        "verb": { "id": format!("{ADL}passed") },
+        "object": { "id": M2 },
+        "result": { "score": { "scaled": 0.7 }, "success": true },
+        "context": { "registration": s.enrolment }
+    });
+    passed["timestamp"] = json!("2026-12-01T09:00:00.000Z");
+    s.post(passed).await;
+    let done = s.seen().await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert!(done["completedAt"].is_string());
+    assert_eq!(done["grade"], 80.0);
+    assert_eq!(done["progress"]["requiredDone"], 2);
+    let jobs = s.app.jobs_of(&s.campus.id, "enrolment.completed").await;
+    assert_eq!(jobs, [json!({ "enrolmentId": s.enrolment })]);
+
+    // After completion: more statements, or voiding what counted, change nothing; the
+    // voiding is reported to the admins.
+    s.post(statement(&s.email, "failed", M2, Some(0.1))).await;
+    s.void(&failed[0]).await;
+    let m1 = s
+        .post(statement(&s.email, "completed", M1, Some(0.2)))
+        .await;
+    s.void(&m1[0]).await;
+    assert_eq!(s.seen().await, done);
+    let report = s.report().await;
+    let late = report["voidedAfterCompletion"].as_array().unwrap();
+    assert_eq!(late.len(), 2, "{report}");
+    assert_eq!(late[0]["enrolmentId"], s.enrolment.as_str());
+    assert_eq!(
+        s.app
+            .jobs_of(&s.campus.id, "enrolment.completed")
+            .await
+            .len(),
+        1
+    );
+
+    // Unknown actors and activities are stored and counted, not refused.
+    s.post(statement("nobody@example.org", "completed", M1, None))
+        .await;
+    s.post(statement("nobody@example.org", "completed", M1, None))
+        .await;
+    s.post(statement(
+        &s.email,
+        "completed",
+        "https://elsewhere.example/x",
+        None,
+    ))
+    .await;
+    let report = s.report().await;
+    assert_eq!(
+        report["unknownActors"],
+        json!([{ "value": "mbox:mailto:nobody@example.org", "statements": 2 }])
+    );
+    assert_eq!(
+        report["unknownActivities"],
+        json!([{ "value": "https://elsewhere.example/x", "statements": 1 }])
+    );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn journey_to_completion_on_sqlite() {
+    journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn journey_to_completion_on_postgres() {
+    journey(Backend::Postgres).await;
+}
+
+async fn voiding_before_completion(backend: Backend) {
+    let s = setup(backend).await;
+    let ids = s
+        .post(statement(&s.email, "completed", M1, Some(0.8)))
+        .await;
+    assert_eq!(s.seen().await["progress"]["requiredDone"], 1);
+    // Voided before completion: the progress it made is taken back.
+    s.void(&ids[0]).await;
+    let seen = s.seen().await;
+    assert_eq!(seen["progress"]["requiredDone"], 0);
+    assert_eq!(seen["grade"], Value::Null);
+    // What still stands is folded again: an earlier completion at 60 % counts.
+    s.post(statement(&s.email, "completed", M1, Some(0.6)))
+        .await;
+    let keep = s
+        .post(statement(&s.email, "completed", M1, Some(0.95)))
+        .await;
+    s.void(&keep[0]).await;
+    let seen = s.seen().await;
+    assert_eq!(seen["progress"]["requiredDone"], 1);
+    assert_eq!(seen["grade"], 60.0);
+    // Only admins read the report.
+    let other = fixtures::company(&s.app, &s.campus, "Other").await;
+    let (_, hr_token) = fixtures::member(
+        &s.app,
+        &s.campus,
+        &s.campus.admin_token,
+        &other,
+        "hr@example.org",
+        "ORG_ADMIN",
+    )
+    .await;
+    let v = s
+        .app
+        .gql(Some(&s.campus.slug), Some(&hr_token), REPORT, json!({}))
+        .await;
+    assert_eq!(spaces_tests::app::code(&v), "FORBIDDEN");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn voiding_before_completion_on_sqlite() {
+    voiding_before_completion(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn voiding_before_completion_on_postgres() {
+    voiding_before_completion(Backend::Postgres).await;
+}
+
+/// Statements posted in another space that carry this space's activity IRIs and learners'
+/// emails leave this space unchanged.
+async fn other_space_moves_nothing(backend: Backend) {
+    let s = setup(backend).await;
+    let op = fixtures::operator(&s.app).await;
+    let b = fixtures::campus(&s.app, &op).await;
+    let lrs_b = Lrs::of(&s.app, &b).await;
+    let mut before = s.app.dump_tenant(&s.campus.id).await;
+    // The mailer delivers invitations in the background: that row moves by itself.
+    before.remove("outbox");
+    for verb in ["completed", "passed"] {
+        for m in [M1, M2] {
+            let r = lrs_b
+                .request(Method::POST, "statements")
+                .json(&statement(&s.email, verb, m, Some(1.0)))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    }
+    let mut after = s.app.dump_tenant(&s.campus.id).await;
+    after.remove("outbox");
+    assert_eq!(after, before, "no row of A changed");
+    assert_eq!(s.seen().await["status"], "ACTIVE");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn other_space_moves_nothing_on_sqlite() {
+    other_space_moves_nothing(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn other_space_moves_nothing_on_postgres() {
+    other_space_moves_nothing(Backend::Postgres).await;
+}
+
+fn sha1_hex(s: &str) -> String {
+    use sha1::{Digest, Sha1};
+    format!("{:x}", Sha1::digest(s.as_bytes()))
+}
