@@ -22,6 +22,7 @@ mod m0012_vouchers;
 mod m0013_self_registration;
 mod m0014_lrs_credentials;
 mod m0015_xapi_statements;
+mod m0017_xapi_attachments;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_self_registration::Migration),
             Box::new(m0014_lrs_credentials::Migration),
             Box::new(m0015_xapi_statements::Migration),
+            Box::new(m0017_xapi_attachments::Migration),
         ]
     }
 }
