@@ -11,6 +11,8 @@
 //! Failed credentials are not rate-limited here: ADL's conformance suite sends bad credentials on
 //! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
 
+mod attachments;
+mod multipart;
 mod objects;
 pub mod params;
 mod statements;
