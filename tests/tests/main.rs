@@ -42,4 +42,5 @@ mod vouchers_core;
 mod walls;
 mod walls_generated;
 mod webhooks;
+mod xapi_attachments;
 mod xapi_statements;
