@@ -38,6 +38,16 @@ fn attachment(content_type: &str, content: &[u8]) -> Value {
     })
 }
 
+/// A statement about a SubStatement that carries an attachment of `content`.
+fn about_a_substatement(content: &[u8]) -> Value {
+    let mut sub = plain();
+    sub["objectType"] = json!("SubStatement");
+    sub["attachments"] = json!([attachment("text/plain", content)]);
+    let mut s = plain();
+    s["object"] = sub;
+    s
+}
+
 /// A request's answer: status, Content-Type and bytes.
 async fn send(lrs: &Lrs, method: Method, path: &str, ct: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
     let r = lrs
@@ -139,6 +149,18 @@ async fn round_trip(backend: Backend) {
     assert!(ct.starts_with("application/json"), "{ct}");
     let page: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(page["statements"].as_array().unwrap().len(), 2);
+
+    // A SubStatement's attachment travels as a part too, and is served with its statement.
+    let note = b"the sub-statement's note";
+    let sub = about_a_substatement(note);
+    let (ct, body) = mixed(&sub, &[("text/plain", note)]);
+    let (status, answer) = send(&lrs, Method::POST, "statements", &ct, body).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    let ids: Vec<String> = serde_json::from_slice(&answer).unwrap();
+    let (ct, body) = get(&lrs, &format!("statementId={}&attachments=true", ids[0])).await;
+    let parts = parts_of(&ct, &body);
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts[1].content, note);
 
     // A statement whose attachment has a fileUrl may come as JSON, and has no part to give.
     let mut linked = attachment("image/png", b"elsewhere");
@@ -291,8 +313,32 @@ async fn refusals(backend: Backend) {
     }
     // A batch whose second statement lacks its part: neither is stored.
     let (ct, body) = mixed(&json!([plain(), s]), &[]);
-    let (status, _) = send(&lrs, Method::POST, "statements", &ct, body).await;
+    let (status, answer) = send(&lrs, Method::POST, "statements", &ct, body).await;
     assert_eq!(status, 400);
+    let v: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(
+        v["errors"][0]["extensions"]["field"],
+        "[1].attachments[0].sha2"
+    );
+    // A SubStatement's attachment without its part, as multipart or as JSON.
+    let sub = about_a_substatement(TEXT);
+    for (ct, body, field) in [
+        (
+            mixed(&sub, &[]).0,
+            mixed(&sub, &[]).1,
+            "object.attachments[0].sha2",
+        ),
+        (
+            "application/json".to_owned(),
+            sub.to_string().into_bytes(),
+            "object.attachments[0].fileUrl",
+        ),
+    ] {
+        let (status, answer) = send(&lrs, Method::POST, "statements", &ct, body).await;
+        assert_eq!(status, 400);
+        let v: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(v["errors"][0]["extensions"]["field"], field, "{v}");
+    }
     unchanged(&before, &app.dump_tenant(&c.id).await);
 }
 
@@ -377,7 +423,7 @@ async fn signed_statements(backend: Backend) {
         "contentType": "application/octet-stream", "length": 10, "sha2": sha2(b"x"),
         "fileUrl": "https://lms.example/sig.jws"
     }]);
-    let (status, _) = send(
+    let (status, answer) = send(
         &lrs,
         Method::POST,
         "statements",
@@ -386,6 +432,11 @@ async fn signed_statements(backend: Backend) {
     )
     .await;
     assert_eq!(status, 400);
+    let v: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(
+        v["errors"][0]["extensions"]["field"], "attachments[0]",
+        "{v}"
+    );
     unchanged(&before, &app.dump_tenant(&c.id).await);
 }
 

@@ -65,15 +65,16 @@ fn checked(body: &[u8], headers: &HeaderMap, batch: bool) -> Result<Vec<Value>, 
     let many = list.len() > 1;
     for (i, (_, c)) in list.iter().enumerate() {
         for (path, n, a) in attachments::refs(c) {
-            if !a.has_file_url || a.is_signature() {
-                let why = if a.is_signature() {
-                    "a signature travels as a part of a multipart/mixed request"
-                } else {
-                    "is required when the statement is sent as application/json; send the attachment itself as multipart/mixed"
-                };
+            if a.is_signature() {
+                return Err(invalid(Invalid::new(
+                    at(i, many, format!("{path}attachments[{n}]")),
+                    "a signature travels as a part: send the statement as multipart/mixed",
+                )));
+            }
+            if !a.has_file_url {
                 return Err(invalid(Invalid::new(
                     at(i, many, format!("{path}attachments[{n}].fileUrl")),
-                    why,
+                    "is required when the statement is sent as application/json; send the attachment itself as multipart/mixed",
                 )));
             }
         }
