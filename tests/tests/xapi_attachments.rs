@@ -145,6 +145,15 @@ async fn round_trip(backend: Backend) {
     let page: Value = serde_json::from_slice(&parts[0].content).unwrap();
     assert_eq!(page["statements"].as_array().unwrap().len(), 2);
     assert_eq!(parts[1].content, TEXT);
+    // Paged, the `more` link keeps asking for the attachments.
+    let (ct, body) = get(&lrs, "attachments=true&limit=1").await;
+    let parts = parts_of(&ct, &body);
+    let page: Value = serde_json::from_slice(&parts[0].content).unwrap();
+    let more = page["more"].as_str().unwrap();
+    let (ct, body) = get(&lrs, more.trim_start_matches("/xapi/statements?")).await;
+    let parts = parts_of(&ct, &body);
+    assert_eq!(parts.len(), 2, "{ct}");
+    assert_eq!(parts[1].content, TEXT);
     let (ct, body) = get(&lrs, "").await;
     assert!(ct.starts_with("application/json"), "{ct}");
     let page: Value = serde_json::from_slice(&body).unwrap();

@@ -220,6 +220,19 @@ mod tests {
             let e = read("multipart/mixed; boundary=B", b).await.unwrap_err();
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{why}");
         }
+        // The boundary of the specification's example, quoted, with its `=` and `:`.
+        let spec = body(&[("Content-Type:application/json", b"[]")]);
+        let boundary = "abcABC0123'()+_,-./:=?";
+        let spec = Bytes::from(
+            String::from_utf8(spec.to_vec())
+                .unwrap()
+                .replace("--B", &format!("--{boundary}")),
+        );
+        let m = read(&format!("multipart/mixed; boundary=\"{boundary}\""), spec)
+            .await
+            .unwrap();
+        assert_eq!(&m.json[..], b"[]");
+
         let not_json = body(&[("Content-Type: text/plain", b"{}")]);
         assert!(read("multipart/mixed; boundary=B", not_json).await.is_err());
         let any = body(&[("Content-Type: application/json", b"{}")]);
