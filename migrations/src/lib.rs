@@ -23,6 +23,7 @@ mod m0013_self_registration;
 mod m0014_lrs_credentials;
 mod m0015_xapi_statements;
 mod m0016_xapi_documents;
+mod m0017_xapi_attachments;
 mod m0018_progress;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_lrs_credentials::Migration),
             Box::new(m0015_xapi_statements::Migration),
             Box::new(m0016_xapi_documents::Migration),
+            Box::new(m0017_xapi_attachments::Migration),
             Box::new(m0018_progress::Migration),
         ]
     }

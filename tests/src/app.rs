@@ -318,6 +318,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "vouchers",
     "xapi_activities",
     "xapi_agents",
+    "xapi_attachments",
     "xapi_documents",
     "xapi_statement_keys",
     "xapi_statements",

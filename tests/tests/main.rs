@@ -42,6 +42,7 @@ mod vouchers_core;
 mod walls;
 mod walls_generated;
 mod webhooks;
+mod xapi_attachments;
 mod xapi_documents;
 mod xapi_progress;
 mod xapi_resources;

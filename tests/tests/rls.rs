@@ -147,6 +147,8 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
     crate::xapi_documents::seed(&app, &a).await;
     // A statement (xapi_statements, xapi_statement_keys, xapi_activities, xapi_agents).
     spaces_tests::xapi::seed_statement(&app, &a).await;
+    // A statement with an attachment (xapi_attachments).
+    spaces_tests::xapi::seed_attachment(&app, &a).await;
 
     let tables: Vec<String> = app
         .owner_sql(&format!(

@@ -12,7 +12,9 @@
 //! purpose between thousands of good requests, and a secret of 256 random bits is not guessed.
 
 mod alternate;
+mod attachments;
 mod documents;
+mod multipart;
 mod objects;
 pub mod params;
 mod statements;

@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use spaces_tenants::TenantTx;
+use spaces_tenants::progress::attachments::Part;
 use spaces_tenants::progress::credentials::Scope;
 use spaces_tenants::progress::query::{self, Cursor, Filter};
 use spaces_tenants::progress::statements::{self, Stored};
@@ -15,6 +16,7 @@ use spaces_xapi::{Invalid, statement};
 
 use super::params::{self, Params};
 use super::{Answer, XRequest, invalid};
+use super::{attachments, multipart};
 use crate::app::AppState;
 use crate::graphql_http::Refusal;
 
@@ -59,6 +61,37 @@ fn checked(body: &[u8], headers: &HeaderMap, batch: bool) -> Result<Vec<Value>, 
             "must be application/json (statements with attachments: multipart/mixed)",
         )));
     }
+    let list = parsed(body, batch)?;
+    let many = list.len() > 1;
+    for (i, (_, c)) in list.iter().enumerate() {
+        for (path, n, a) in attachments::refs(c) {
+            if a.is_signature() {
+                return Err(invalid(Invalid::new(
+                    at(i, many, format!("{path}attachments[{n}]")),
+                    "a signature travels as a part: send the statement as multipart/mixed",
+                )));
+            }
+            if !a.has_file_url {
+                return Err(invalid(Invalid::new(
+                    at(i, many, format!("{path}attachments[{n}].fileUrl")),
+                    "is required when the statement is sent as application/json; send the attachment itself as multipart/mixed",
+                )));
+            }
+        }
+    }
+    Ok(list.into_iter().map(|(s, _)| s).collect())
+}
+
+/// A field's path in a request of one statement, or of `many` (then `[i].` comes first).
+pub(super) fn at(i: usize, many: bool, path: String) -> String {
+    if many { format!("[{i}].{path}") } else { path }
+}
+
+/// The statements of a JSON document, each checked and normalised, with what was checked.
+pub(super) fn parsed(
+    body: &[u8],
+    batch: bool,
+) -> Result<Vec<(Value, statement::Checked)>, Refusal> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| invalid(Invalid::new("body", format!("is not JSON: {e}"))))?;
     let list = match v {
@@ -85,16 +118,10 @@ fn checked(body: &[u8], headers: &HeaderMap, batch: bool) -> Result<Vec<Value>, 
     list.into_iter()
         .enumerate()
         .map(|(i, mut s)| {
-            let at = |path: String| if many { format!("[{i}].{path}") } else { path };
-            let c = statement::check(&s).map_err(|e| invalid(Invalid::new(at(e.path), e.reason)))?;
-            if let Some(n) = c.attachments.iter().position(|a| !a.has_file_url) {
-                return Err(invalid(Invalid::new(
-                    at(format!("attachments[{n}].fileUrl")),
-                    "is required when the statement is sent as application/json; send the attachment itself as multipart/mixed",
-                )));
-            }
+            let c = statement::check(&s)
+                .map_err(|e| invalid(Invalid::new(at(i, many, e.path), e.reason)))?;
             statement::normalise(&mut s);
-            Ok(s)
+            Ok((s, c))
         })
         .collect()
 }
@@ -103,6 +130,7 @@ async fn store(
     state: &AppState,
     x: &XRequest,
     list: Vec<Value>,
+    parts: Vec<Part>,
 ) -> Result<Vec<uuid::Uuid>, Refusal> {
     let links = &state.deps.links;
     let home = links.origin(&links.slug_host(&x.space.slug));
@@ -111,6 +139,10 @@ async fn store(
         .await
         .map_err(db)?;
     let ids = statements::store(&tx, &x.credential, &authority, state.deps.clock.now(), list)
+        .await
+        .map_err(db)?;
+    // The bytes commit with the statements that name them, or not at all.
+    spaces_tenants::progress::attachments::store(&tx, parts)
         .await
         .map_err(db)?;
     tx.commit().await.map_err(db)?;
@@ -122,7 +154,10 @@ async fn put(state: &AppState, mut x: XRequest) -> Answer {
     let id = x.params.required("statementId")?;
     let id = params::uuid("statementId", &id)?;
     std::mem::take(&mut x.params).finish()?;
-    let mut list = checked(&x.body, &x.headers, false)?;
+    let (mut list, parts) = match attachments::multipart_type(&x.headers) {
+        Some(t) => attachments::received(t, x.body.clone(), false).await?,
+        None => (checked(&x.body, &x.headers, false)?, Vec::new()),
+    };
     if let Some(s) = list.first_mut().and_then(Value::as_object_mut) {
         match s.get("id").and_then(Value::as_str) {
             Some(given) if !given.eq_ignore_ascii_case(&id.to_string()) => {
@@ -136,15 +171,18 @@ async fn put(state: &AppState, mut x: XRequest) -> Answer {
             }
         }
     }
-    store(state, &x, list).await?;
+    store(state, &x, list, parts).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn post(state: &AppState, mut x: XRequest) -> Answer {
     x.needs(&[Scope::WriteStatements])?;
     std::mem::take(&mut x.params).finish()?;
-    let list = checked(&x.body, &x.headers, true)?;
-    let ids = store(state, &x, list).await?;
+    let (list, parts) = match attachments::multipart_type(&x.headers) {
+        Some(t) => attachments::received(t, x.body.clone(), true).await?,
+        None => (checked(&x.body, &x.headers, true)?, Vec::new()),
+    };
+    let ids = store(state, &x, list, parts).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!(ids.iter().map(|u| u.to_string()).collect::<Vec<_>>()),
@@ -234,6 +272,13 @@ async fn get(state: &AppState, mut x: XRequest) -> Answer {
         .await
         .map_err(db)?;
     let (page, next) = query::page(&tx, &filter, limit, after).await.map_err(db)?;
+    let parts = if attachments {
+        attachments::of(&tx, page.iter().map(|s| &s.statement))
+            .await
+            .map_err(db)?
+    } else {
+        Vec::new()
+    };
     tx.rollback().await.map_err(db)?;
     let more = match next {
         None => String::new(),
@@ -263,10 +308,11 @@ async fn get(state: &AppState, mut x: XRequest) -> Answer {
         .into_iter()
         .map(|s| formatted(s.statement, format, &langs))
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "statements": list, "more": more }),
-    ))
+    let result = json!({ "statements": list, "more": more });
+    if attachments {
+        return Ok(multipart::write(StatusCode::OK, &result, &parts));
+    }
+    Ok(json_response(StatusCode::OK, &result))
 }
 
 /// The filters of a first page, checked.
@@ -362,7 +408,7 @@ async fn one(
         }
     };
     let id = params::uuid(name.0, &name.1)?;
-    let (format, _attachments) = shape(&mut p)?;
+    let (format, attachments) = shape(&mut p)?;
     if let Some(other) = p.names().next() {
         return Err(invalid(Invalid::new(
             other,
@@ -373,6 +419,12 @@ async fn one(
         .await
         .map_err(db)?;
     let found = statements::get(&tx, id, voided, own).await.map_err(db)?;
+    let parts = match &found {
+        Some(s) if attachments => attachments::of(&tx, std::iter::once(&s.statement))
+            .await
+            .map_err(db)?,
+        _ => Vec::new(),
+    };
     tx.rollback().await.map_err(db)?;
     let Some(Stored {
         statement, stored, ..
@@ -384,7 +436,12 @@ async fn one(
             "no such statement",
         ));
     };
-    let mut resp = json_response(StatusCode::OK, &formatted(statement, format, langs));
+    let statement = formatted(statement, format, langs);
+    let mut resp = if attachments {
+        multipart::write(StatusCode::OK, &statement, &parts)
+    } else {
+        json_response(StatusCode::OK, &statement)
+    };
     if let Ok(v) = HeaderValue::from_str(&stored.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
         resp.headers_mut().insert(header::LAST_MODIFIED, v);
     }

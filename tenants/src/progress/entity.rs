@@ -179,3 +179,28 @@ pub(crate) mod unmatched {
 }
 
 crate::tenant_entity!(unmatched);
+
+pub(crate) mod attachment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "xapi_attachments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub sha2: String,
+        pub content_type: String,
+        pub length: i64,
+        #[sea_orm(column_type = "Blob")]
+        pub content: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+crate::tenant_entity!(attachment);

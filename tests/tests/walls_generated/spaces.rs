@@ -166,6 +166,8 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     crate::xapi_documents::seed(app, &a).await;
     // A statement of A (xapi_statements, xapi_statement_keys, xapi_activities, xapi_agents).
     spaces_tests::xapi::seed_statement(app, &a).await;
+    // A statement of A with an attachment (xapi_attachments).
+    spaces_tests::xapi::seed_attachment(app, &a).await;
     let ids = BTreeMap::from([
         (Kind::BillingAccount, vec![root_account, account]),
         (Kind::Invoice, vec![invoice]),
