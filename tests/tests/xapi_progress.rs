@@ -24,6 +24,8 @@ struct Setup {
     lrs: Lrs,
     enrolment: String,
     email: String,
+    lea: String,
+    org: String,
 }
 
 /// A space with an edition of three modules (M1 done when completed, the quiz M2 when passed,
@@ -70,6 +72,8 @@ async fn setup(backend: Backend) -> Setup {
         lrs,
         enrolment,
         email,
+        lea,
+        org,
     }
 }
 
@@ -333,6 +337,73 @@ async fn other_space_moves_nothing_on_sqlite() {
 #[tokio::test]
 async fn other_space_moves_nothing_on_postgres() {
     other_space_moves_nothing(Backend::Postgres).await;
+}
+
+const SET_REF: &str = "mutation($p: ID!, $x: ExternalRefInput) { setPersonExternalRef(personId: $p, externalRef: $x) { externalRef { homePage name } } }";
+
+/// An LMS that names people by its own account ids: HR sets the person's external reference,
+/// and statements by that account count for them.
+async fn account_actor(backend: Backend) {
+    let s = setup(backend).await;
+    let gql = |vars: Value| {
+        s.app.gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            SET_REF,
+            vars,
+        )
+    };
+    let account = json!({ "homePage": "https://moodle.fromagerie.example", "name": "u-4242" });
+    let v = gql(json!({ "p": s.lea, "x": account })).await;
+    assert_eq!(ok(&v)["setPersonExternalRef"]["externalRef"], account);
+    // Bad input names the field; one account names one person.
+    let v = gql(json!({ "p": s.lea, "x": { "homePage": "moodle", "name": "u-1" } })).await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["field"], "externalRef.homePage",
+        "{v}"
+    );
+    let (hugo, _) = fixtures::member(
+        &s.app,
+        &s.campus,
+        &s.campus.admin_token,
+        &s.org,
+        "hugo@example.org",
+        "LEARNER",
+    )
+    .await;
+    let v = gql(json!({ "p": hugo, "x": account })).await;
+    assert_eq!(spaces_tests::app::code(&v), "CONFLICT", "{v}");
+
+    s.post(json!({
+        "actor": { "account": account },
+        "verb": { "id": format!("{ADL}completed") },
+        "object": { "id": M1 },
+        "result": { "score": { "scaled": 0.75 } }
+    }))
+    .await;
+    let seen = s.seen().await;
+    assert_eq!(seen["progress"]["requiredDone"], 1);
+    assert_eq!(seen["grade"], 75.0);
+    // The same name on another LMS is somebody else.
+    s.post(json!({
+        "actor": { "account": { "homePage": "https://other.example", "name": "u-4242" } },
+        "verb": { "id": format!("{ADL}passed") },
+        "object": { "id": M2 },
+        "result": { "score": { "scaled": 0.9 } }
+    }))
+    .await;
+    assert_eq!(s.seen().await["status"], "ACTIVE");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn account_actor_on_sqlite() {
+    account_actor(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn account_actor_on_postgres() {
+    account_actor(Backend::Postgres).await;
 }
 
 fn sha1_hex(s: &str) -> String {

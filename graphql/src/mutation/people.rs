@@ -3,7 +3,7 @@ use spaces_tenants::people::{self, NewPerson};
 use spaces_tenants::{OrganisationId, PersonId, RoleGrantId};
 
 use crate::error::{ApiResult, parse_id};
-use crate::types::person::{PersonGql, RoleGql};
+use crate::types::person::{ExternalRefGql, PersonGql, RoleGql};
 
 #[derive(Default)]
 pub struct PeopleMutation;
@@ -71,6 +71,29 @@ impl PeopleMutation {
             .atomic(async |tx| {
                 people::revoke_role(tx, who, id).await?;
                 Ok(true)
+            })
+            .await
+    }
+
+    /// Sets the xAPI account an LMS names the person by (`null` clears it): HR of the person's
+    /// organisation or a tenant admin. One account names one person (else CONFLICT).
+    async fn set_person_external_ref(
+        &self,
+        ctx: &Context<'_>,
+        person_id: ID,
+        external_ref: Option<ExternalRefGql>,
+    ) -> ApiResult<PersonGql> {
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let id: PersonId = parse_id("personId", &person_id)?;
+        let external = external_ref
+            .map(|x| people::ExternalRef::parse("externalRef", &x.home_page, &x.name))
+            .transpose()?;
+        scope
+            .atomic(async |tx| {
+                Ok(PersonGql(
+                    people::set_external_ref(tx, who, id, external).await?,
+                ))
             })
             .await
     }

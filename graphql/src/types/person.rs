@@ -88,6 +88,14 @@ impl From<&Grant> for RoleGrantGql {
 #[derive(Clone)]
 pub struct PersonGql(pub Person);
 
+/// An xAPI account: the LMS's home page and the person's name (id) there.
+#[derive(async_graphql::SimpleObject, async_graphql::InputObject, Clone)]
+#[graphql(name = "ExternalRef", input_name = "ExternalRefInput")]
+pub struct ExternalRefGql {
+    pub home_page: String,
+    pub name: String,
+}
+
 #[Object(name = "Person")]
 impl PersonGql {
     async fn id(&self) -> ID {
@@ -104,6 +112,14 @@ impl PersonGql {
     }
     async fn status(&self) -> PersonStatusGql {
         self.0.status.into()
+    }
+    /// The xAPI account an LMS names this person by (with the email): statements whose actor is
+    /// this account count for them.
+    async fn external_ref(&self) -> Option<ExternalRefGql> {
+        self.0.external_ref.as_ref().map(|x| ExternalRefGql {
+            home_page: x.home_page.clone(),
+            name: x.name.clone(),
+        })
     }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at

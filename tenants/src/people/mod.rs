@@ -48,6 +48,39 @@ pub struct Person {
     pub organisation: OrganisationId,
     pub status: PersonStatus,
     pub created_at: DateTime<Utc>,
+    /// What an LMS names this person by in xAPI statements, besides the email.
+    pub external_ref: Option<ExternalRef>,
+}
+
+/// An xAPI account: the LMS's home page (an IRI) and the person's name (id) there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalRef {
+    pub home_page: String,
+    pub name: String,
+}
+
+impl ExternalRef {
+    /// Checks what HR or an import typed: an absolute IRI and a name, both bounded.
+    pub fn parse(field: &str, home_page: &str, name: &str) -> Result<Self> {
+        let home_page = home_page.trim();
+        let name = name.trim();
+        if home_page.len() > 2048 || !spaces_xapi::values::is_iri(home_page) {
+            return Err(Error::invalid(
+                format!("{field}.homePage"),
+                "must be an absolute IRI such as https://lms.example.org",
+            ));
+        }
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Error::invalid(
+                format!("{field}.name"),
+                "must be 1 to 200 characters",
+            ));
+        }
+        Ok(Self {
+            home_page: home_page.to_owned(),
+            name: name.to_owned(),
+        })
+    }
 }
 
 impl From<person::Model> for Person {
@@ -60,6 +93,10 @@ impl From<person::Model> for Person {
             organisation: OrganisationId::from_uuid(m.organisation_id),
             status: PersonStatus::from_db_str(&m.status),
             created_at: m.created_at,
+            external_ref: match (m.external_home_page, m.external_ref) {
+                (Some(home_page), Some(name)) => Some(ExternalRef { home_page, name }),
+                _ => None,
+            },
         }
     }
 }
@@ -454,6 +491,52 @@ pub async fn list(
 /// HR switches a person of their subtree off (a leaver) or on again. A disabled person cannot
 /// sign in, refresh, accept an invitation or reset their password, and every token they hold
 /// stops on its next request; their enrolments and history stay.
+/// Sets (or, with `None`, clears) the xAPI account an LMS names the person by. HR of the
+/// person's organisation or a tenant admin; one account names one person of the space.
+pub async fn set_external_ref(
+    tx: &TenantTx,
+    who: &Principal,
+    id: PersonId,
+    external: Option<ExternalRef>,
+) -> Result<Person> {
+    let target = get(tx, who, id).await?;
+    let org = organisations::load(tx, target.organisation).await?;
+    if !who.may(Need::Manage, &org.path) {
+        return Err(Error::Forbidden(
+            "an external reference is set by an admin of the person's organisation",
+        ));
+    }
+    if let Some(x) = &external {
+        let taken = tx
+            .select::<person::Entity>()
+            .filter(person::Column::ExternalHomePage.eq(x.home_page.clone()))
+            .filter(person::Column::ExternalRef.eq(x.name.clone()))
+            .filter(person::Column::Id.ne(id.uuid()))
+            .one()
+            .await?;
+        if taken.is_some() {
+            return Err(Error::Conflict {
+                field: "externalRef".into(),
+                reason: "this account already names another person of the space".into(),
+            });
+        }
+    }
+    let (home_page, name) = match external {
+        Some(x) => (Some(x.home_page), Some(x.name)),
+        None => (None, None),
+    };
+    tx.update_many::<person::Entity>()
+        .set(person::ActiveModel {
+            external_home_page: Set(home_page),
+            external_ref: Set(name),
+            ..Default::default()
+        })
+        .filter(person::Column::Id.eq(id.uuid()))
+        .exec()
+        .await?;
+    load(tx, id).await
+}
+
 pub async fn set_enabled(
     tx: &TenantTx,
     who: &Principal,
