@@ -25,6 +25,7 @@ struct Setup {
     enrolment: String,
     email: String,
     lea: String,
+    lea_token: String,
     org: String,
 }
 
@@ -36,7 +37,8 @@ async fn setup(backend: Backend) -> Setup {
     let c = fixtures::campus(&app, &op).await;
     let org = fixtures::company(&app, &c, "Fromagerie").await;
     let email = format!("lea@{}.test", c.slug);
-    let (lea, _) = fixtures::member(&app, &c, &c.admin_token, &org, &email, "LEARNER").await;
+    let (lea, lea_token) =
+        fixtures::member(&app, &c, &c.admin_token, &org, &email, "LEARNER").await;
     let course = fixtures::published_course(&app, &op, "HACCP").await;
     let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
     let v = app
@@ -73,6 +75,7 @@ async fn setup(backend: Backend) -> Setup {
         enrolment,
         email,
         lea,
+        lea_token,
         org,
     }
 }
@@ -216,6 +219,34 @@ async fn journey(backend: Backend) {
             .len(),
         1
     );
+    // The history, as the learner and HR read it.
+    for token in [&s.lea_token, &s.campus.admin_token] {
+        let v = s
+            .app
+            .gql(
+                Some(&s.campus.slug),
+                Some(token),
+                "query($id: ID!) { enrolment(id: $id) { events { kind actorId note } } }",
+                json!({ "id": s.enrolment }),
+            )
+            .await;
+        let kinds: Vec<&str> = ok(&v)["enrolment"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .filter(|k| *k != "enrolled")
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "completed",
+                "voided_after_completion",
+                "voided_after_completion"
+            ],
+            "{v}"
+        );
+    }
 
     // Unknown actors and activities are stored and counted, not refused.
     s.post(statement("nobody@example.org", "completed", M1, None))

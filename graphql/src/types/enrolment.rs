@@ -93,6 +93,19 @@ impl From<Progress> for ProgressGql {
     }
 }
 
+/// One step of an enrolment's history.
+#[derive(async_graphql::SimpleObject, Clone)]
+#[graphql(name = "EnrolmentEvent")]
+pub struct EnrolmentEventGql {
+    /// `requested`, `approved`, `rejected`, `withdrawn`, `completed`,
+    /// `voided_after_completion`, ... (lower case, as recorded).
+    pub kind: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The person who did it, when a person did (null for the LRS and jobs).
+    pub actor_id: Option<ID>,
+    pub note: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct EnrolmentGql {
     pub enrolment: Enrolment,
@@ -125,6 +138,21 @@ impl EnrolmentGql {
     /// does, to name this enrolment in its statements.
     async fn registration(&self) -> uuid::Uuid {
         self.enrolment.id.uuid()
+    }
+    /// The enrolment's history, oldest first: requested, approved, completed, a statement
+    /// voided after completion, ...
+    async fn events(&self, ctx: &async_graphql::Context<'_>) -> ApiResult<Vec<EnrolmentEventGql>> {
+        let tx = crate::scope::of(ctx).tx().await?;
+        Ok(enrolments::history(&tx, self.enrolment.id)
+            .await?
+            .into_iter()
+            .map(|e| EnrolmentEventGql {
+                kind: e.kind,
+                at: e.at,
+                actor_id: e.actor.map(|p| ID(p.to_string())),
+                note: e.note,
+            })
+            .collect())
     }
     /// The mean of the best scores (0–100) on the required modules; null until one is scored.
     async fn grade(&self) -> Option<f64> {

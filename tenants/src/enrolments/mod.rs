@@ -647,3 +647,36 @@ pub async fn withdraw(
 pub async fn get(tx: &TenantTx, who: &Principal, id: EnrolmentId) -> Result<Enrolment> {
     load_managed(tx, who, id).await?.0.try_into()
 }
+
+/// One step of an enrolment's history.
+#[derive(Clone, Debug)]
+pub struct HistoryEvent {
+    /// `requested`, `approved`, `rejected`, `enrolled`, `withdrawn`, `completed`,
+    /// `voided_after_completion`, ...: as the enrolment's areas record them.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    /// Who did it, when a person did.
+    pub actor: Option<PersonId>,
+    pub note: Option<String>,
+}
+
+/// The enrolment's history, oldest first. The caller has already read the enrolment (the
+/// learner, or HR who may see it), so may read this.
+pub async fn history(tx: &TenantTx, id: EnrolmentId) -> Result<Vec<HistoryEvent>> {
+    use sea_orm::QueryOrder;
+    Ok(tx
+        .select::<event::Entity>()
+        .filter(event::Column::EnrolmentId.eq(id.uuid()))
+        .order_by_asc(event::Column::At)
+        .order_by_asc(event::Column::Id)
+        .all()
+        .await?
+        .into_iter()
+        .map(|e| HistoryEvent {
+            kind: e.kind,
+            at: e.at,
+            actor: e.actor_id.map(PersonId::from_uuid),
+            note: e.note,
+        })
+        .collect())
+}
