@@ -224,6 +224,67 @@ async fn the_demo_prints_an_lrs_credential(backend: Backend) {
             assert!(page["statements"].is_array(), "{page}");
         }
     }
+
+    // The progress the demo's LMS reported, as Léa sees it: HACCP half-way.
+    let s = sign_in(
+        &app,
+        "ocapiat",
+        spaces_gateway::demo::LEARNER_EMAIL,
+        spaces_gateway::demo::DEMO_PASSWORD,
+    )
+    .await;
+    let lea = ok(&s)["signIn"]["accessToken"].as_str().unwrap().to_owned();
+    let haccp = async || {
+        let v = app
+            .gql(
+                Some("ocapiat"),
+                Some(&lea),
+                "{ viewer { enrolments { edges { node { status grade edition { title } progress { requiredDone requiredTotal } } } } } }",
+                json!({}),
+            )
+            .await;
+        ok(&v)["viewer"]["enrolments"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .find(|n| {
+                n["edition"]["title"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("HACCP")
+                    && n["progress"]["requiredTotal"] == 2
+            })
+            .unwrap_or_else(|| panic!("no HACCP enrolment in {v}"))
+    };
+    let before = haccp().await;
+    assert_eq!(before["status"], "ACTIVE");
+    assert_eq!(before["progress"]["requiredDone"], 1);
+    // The printed statement, posted as printed: Léa's HACCP completes.
+    let line = printed
+        .lines()
+        .find(|l| l.contains("post a statement"))
+        .unwrap_or_else(|| panic!("no statement to post in {printed}"));
+    let body = line
+        .split(" -d '")
+        .nth(1)
+        .and_then(|b| b.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("no body in {line}"));
+    let r = app
+        .client
+        .post(format!("{}/xapi/statements", app.base))
+        .basic_auth(&key, Some(&secret))
+        .header("X-Tenant", "ocapiat")
+        .header("X-Experience-API-Version", "1.0.3")
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let after = haccp().await;
+    assert_eq!(after["status"], "COMPLETED", "{after}");
+    assert_eq!(after["grade"], 84.0);
     app.stop().await;
 }
 

@@ -205,6 +205,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     let covered =
         billing::priced_edition(&tx, &admin, haccp, in_days(14), vouchers::COVERED).await?;
     let credential = lrs::seed(&tx, &admin).await?;
+    let links = &state.deps.links;
+    let home = links.origin(&links.slug_host("ocapiat"));
+    lrs::history(&tx, &admin, &home, &learners, now).await?;
     tx.commit().await?;
     lines.push(format!(
         "  vouchers: {} (a sector fund) issued {} codes of 500 EUR; Inès's seat in the paid HACCP \
@@ -225,10 +228,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     lines.push(
         "  self-registration: OPEN (anyone may register; the link lands in the outbox)".to_owned(),
     );
-    lines.extend(lrs::lines(
-        &format!("http://{}", state.config.addr),
-        &credential,
-    ));
+    let base = format!("http://{}", state.config.addr);
+    lines.extend(lrs::lines(&base, &credential));
+    lines.push(
+        "  progress an LMS reported: Nora completed HACCP (grade 88.5), Léa is half-way, Hugo started"
+            .to_owned(),
+    );
+    lines.push(lrs::post_line(&base, &credential, LEARNER_EMAIL));
     Ok(Some(format!(
         "Demo seeded. Every account's password is {DEMO_PASSWORD:?}. Sign in at /graphql with the header X-Tenant: ocapiat:\n{}",
         lines.join("\n")
@@ -241,7 +247,7 @@ pub fn what_to_try(base: &str) -> String {
         "Try it: open {base}/graphql, set the header {{\"X-Tenant\": \"ocapiat\"}} and sign in as a learner:\n  \
          mutation {{ signIn(input: {{ email: \"{LEARNER_EMAIL}\", password: \"{DEMO_PASSWORD}\" }}) {{ accessToken }} }}\n\
          then add \"Authorization\": \"Bearer <accessToken>\" and look at the dashboard and what Léa may join:\n  \
-         {{ viewer {{ enrolments {{ edges {{ node {{ status dueOn edition {{ title }} progress {{ percent }} }} }} }} }} editions(joinable: true) {{ edges {{ node {{ title enrolmentMode }} }} }} }}\n\
+         {{ viewer {{ enrolments {{ edges {{ node {{ status dueOn edition {{ title }} progress {{ percent }} grade }} }} }} }} editions(joinable: true) {{ edges {{ node {{ title enrolmentMode }} }} }} }}\n\
          As hr@durand.localhost, see your people's enrolments and the request waiting for you:\n  \
          {{ people(first: 20) {{ edges {{ node {{ email enrolments {{ edges {{ node {{ id status edition {{ title }} }} }} }} }} }} }} }}\n\
          As admin@ocapiat.localhost, see the subscription's seats and the invoices (then GET {base}/invoices/<id>.pdf or .xml with the same headers):\n  \

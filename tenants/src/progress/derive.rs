@@ -468,8 +468,11 @@ async fn settle(tx: &TenantTx, e: &enrolment::Model, now: DateTime<Utc>) -> Resu
         .iter()
         .filter_map(|m| row_of(m).and_then(|r| r.best_scaled))
         .collect();
-    let grade =
-        (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64 * 100.0);
+    // In percent, to two decimals: what a transcript shows, without float noise.
+    let grade = (!scores.is_empty()).then(|| {
+        let mean = scores.iter().sum::<f64>() / scores.len() as f64 * 100.0;
+        (mean * 100.0).round() / 100.0
+    });
     let mut update = enrolment::ActiveModel {
         grade: Set(grade),
         ..Default::default()
