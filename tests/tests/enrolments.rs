@@ -489,15 +489,36 @@ async fn dashboard_statements(backend: Backend) {
         fixtures::member(&app, &c, &c.admin_token, &a, "lea@durand.test", "LEARNER").await;
     let course = fixtures::published_course(&app, &op, "Dashboard").await;
     let dashboard = "{ viewer { enrolments(first: 100) { edges { node { status dueOn edition { title startsOn course { title eqfLevel ects skills { label } } modules { title } } progress { requiredDone requiredTotal percent } } } } } }";
+    // Progress is written by the LRS, as an LMS reports it: every edition's first module
+    // (the fixtures' editions share its IRI) completed.
+    let lrs = spaces_tests::xapi::Lrs::of(&app, &c).await;
+    let report_progress = async || {
+        let r = lrs
+            .request(reqwest::Method::POST, "statements")
+            .json(&json!({
+                "actor": { "mbox": "mailto:lea@durand.test" },
+                "verb": { "id": "http://adlnet.gov/expapi/verbs/completed" },
+                "object": { "id": "https://lms.example.org/xapi/m1" }
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
     let measure = async || {
+        report_progress().await;
         let (v, statements) = statements_of(&app, &c, &lea_token, dashboard).await;
-        (
-            ok(&v)["viewer"]["enrolments"]["edges"]
-                .as_array()
-                .unwrap()
-                .len(),
-            statements,
-        )
+        let edges = ok(&v)["viewer"]["enrolments"]["edges"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(
+            edges
+                .iter()
+                .all(|e| e["node"]["progress"]["requiredDone"] == 1),
+            "progress written by the LRS shows on every enrolment: {v}"
+        );
+        (edges.len(), statements)
     };
     let enrol_one = async || {
         let edition = fixtures::open_edition(&app, &c, &course, "ASSIGNED_ONLY", None, &[]).await;
