@@ -370,10 +370,18 @@ async fn execute(
         span.record("tenant", tracing::field::display(t.id));
     }
     let client = crate::client_addr::client_address(&state.config.trusted_proxies, headers, peer);
-    let scope = match RequestScope::open(state.deps.clone(), tenant, bearer, client, n).await {
-        Ok(s) => Arc::new(s),
+    let basic = crate::xapi::basic(headers);
+    let mut scope = match RequestScope::open(state.deps.clone(), tenant, bearer, client, n).await {
+        Ok(s) => s,
         Err(e) => return Ok(answer.error(e, n)),
     };
+    // A platform's LRS credential (HTTP Basic) on the space's host: the machine path.
+    if let Some((key, secret)) = basic
+        && let Err(e) = scope.authenticate_machine(&key, &secret).await
+    {
+        return Ok(answer.error(e, n));
+    }
+    let scope = Arc::new(scope);
     let ticket = match idem {
         None => None,
         Some(key) => match crate::idempotency::begin(&scope, key, &requests, answer.is_batch).await

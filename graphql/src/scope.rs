@@ -86,6 +86,8 @@ pub struct RequestScope {
     tx: Mutex<Option<Arc<TenantTx>>>,
     /// The signed-in person, as read with the principal (so `viewer` costs no second read).
     pub me: Option<spaces_tenants::people::Person>,
+    /// A platform calling with an LRS credential (HTTP Basic) instead of a person's token.
+    pub machine: Option<spaces_tenants::progress::credentials::Credential>,
     /// The name of the operation run, read from the document (for metrics and logs).
     pub operation: std::sync::Mutex<Option<String>>,
     /// Operations in the HTTP request (a batch holds several), and the most root fields any
@@ -112,6 +114,7 @@ impl RequestScope {
             tx: Mutex::new(None),
             operation: std::sync::Mutex::new(None),
             me: None,
+            machine: None,
             batch_len,
             root_fields: AtomicUsize::new(0),
         };
@@ -150,6 +153,19 @@ impl RequestScope {
             }
         };
         Ok(scope)
+    }
+
+    /// A platform's LRS credential, sent as HTTP Basic on the space's host: the request then
+    /// runs as that machine (it may record progress, nothing a person does).
+    pub async fn authenticate_machine(&mut self, key: &str, secret: &str) -> ApiResult<()> {
+        let space = self.space()?;
+        if space.status == SpaceStatus::Suspended {
+            return Err(ApiError::forbidden("this space is suspended"));
+        }
+        let tx = self.tx().await?;
+        self.machine =
+            Some(spaces_tenants::progress::credentials::authenticate(&tx, key, secret).await?);
+        Ok(())
     }
 
     /// The request's tenant, or a clear error when the request named none.

@@ -41,6 +41,7 @@ enum Kind {
     Funder,
     VoucherBatch,
     LrsCredential,
+    Module,
 }
 
 impl Kind {
@@ -53,6 +54,8 @@ impl Kind {
 /// Which rows an `ID` names, by `Owner.name` (operation or input type) or by name alone. An
 /// argument `id` of an operation names a row of the type it returns (`TYPE_KINDS`).
 const ID_KINDS: &[(&str, Kind)] = &[
+    ("RecordProgressInput.enrolmentId", Kind::Enrolment),
+    ("RecordProgressInput.moduleId", Kind::Module),
     ("personId", Kind::Person),
     ("organisationId", Kind::Organisation),
     ("parentId", Kind::Organisation),
@@ -156,8 +159,11 @@ const COMPANIONS: &[(&str, &str)] = &[
 ];
 
 /// Operations for platform operators only: every tenant token gets FORBIDDEN. Operations
-/// whose description starts with "Platform operators" count too.
+/// whose description starts with "Platform operators" count too. `recordProgress` is for a
+/// platform's LRS credential (HTTP Basic), so every person's token gets FORBIDDEN as well;
+/// its walls for machines are in `xapi_progress`.
 const PLATFORM_ONLY: &[&str] = &[
+    "recordProgress",
     "tenants",
     "tenant",
     "createTenant",

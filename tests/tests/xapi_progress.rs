@@ -437,6 +437,141 @@ async fn account_actor_on_postgres() {
     account_actor(Backend::Postgres).await;
 }
 
+const RECORD: &str = "mutation($i: RecordProgressInput!) { recordProgress(input: $i) { statementId enrolmentStatus grade } }";
+
+/// A platform without xAPI records progress through GraphQL with its LRS credential.
+async fn progress_through_graphql(backend: Backend) {
+    let s = setup(backend).await;
+    let v = s
+        .app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "query($id: ID!) { enrolment(id: $id) { edition { modules { id activityIri } } } }",
+            json!({ "id": s.enrolment }),
+        )
+        .await;
+    let modules = ok(&v)["enrolment"]["edition"]["modules"].clone();
+    let module = |iri: &str| {
+        modules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["activityIri"] == iri)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let machine = |lrs: &Lrs, vars: Value| {
+        let body = json!({ "query": RECORD, "variables": { "i": vars } });
+        let req = s
+            .app
+            .client
+            .post(format!("{}/graphql", s.app.base))
+            .header("Host", &s.lrs.host)
+            .header("Authorization", lrs.authorization())
+            .json(&body);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let report = json!({ "enrolmentId": s.enrolment, "moduleId": module(M1), "completed": true, "score": 0.8, "reportId": "aa97b177-9383-4934-8543-0f91a7a02836" });
+    let v = machine(&s.lrs, report.clone()).await;
+    let r = ok(&v)["recordProgress"].clone();
+    assert_eq!(r["enrolmentStatus"], "ACTIVE");
+    assert_eq!(r["grade"], 80.0);
+    // The report is a statement of the LRS.
+    let got = s
+        .lrs
+        .request(
+            Method::GET,
+            &format!(
+                "statements?statementId={}",
+                r["statementId"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    // The same report again: nothing changes; another under the same id: CONFLICT.
+    let v = machine(&s.lrs, report.clone()).await;
+    assert_eq!(ok(&v)["recordProgress"], r);
+    let mut other = report.clone();
+    other["score"] = json!(0.3);
+    let v = machine(&s.lrs, other).await;
+    assert_eq!(spaces_tests::app::code(&v), "CONFLICT", "{v}");
+    // The quiz passed: the enrolment completes.
+    let v = machine(
+        &s.lrs,
+        json!({ "enrolmentId": s.enrolment, "moduleId": module(M2), "passed": true, "score": 0.6 }),
+    )
+    .await;
+    assert_eq!(ok(&v)["recordProgress"]["enrolmentStatus"], "COMPLETED");
+    assert_eq!(ok(&v)["recordProgress"]["grade"], 70.0);
+
+    // Refused: a person's token, a credential without the write scope, another space's
+    // credential, a module of another edition, a score out of range.
+    let v = s
+        .app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            RECORD,
+            json!({ "i": report }),
+        )
+        .await;
+    assert_eq!(spaces_tests::app::code(&v), "FORBIDDEN", "{v}");
+    let reader = Lrs::with_scopes(&s.app, &s.campus, &["READ_ALL"]).await;
+    let v = machine(&reader, report.clone()).await;
+    assert_eq!(spaces_tests::app::code(&v), "FORBIDDEN", "{v}");
+    let op = fixtures::operator(&s.app).await;
+    let b = fixtures::campus(&s.app, &op).await;
+    let lrs_b = Lrs::of(&s.app, &b).await;
+    let v = machine(&lrs_b, report.clone()).await;
+    assert_eq!(spaces_tests::app::code(&v), "UNAUTHENTICATED", "{v}");
+    // B's credential on B's host naming A's enrolment: as unknown.
+    let v = lrs_b_on_b(&s, &lrs_b, &report).await;
+    assert_eq!(spaces_tests::app::code(&v), "NOT_FOUND", "{v}");
+    let mut foreign = report.clone();
+    foreign["moduleId"] = json!("01a23029-0341-769b-b96c-05a3fc0d3285");
+    foreign["reportId"] = Value::Null;
+    let v = machine(&s.lrs, foreign).await;
+    assert_eq!(spaces_tests::app::code(&v), "NOT_FOUND", "{v}");
+    let mut wild = report;
+    wild["score"] = json!(80);
+    wild["reportId"] = Value::Null;
+    let v = machine(&s.lrs, wild).await;
+    assert_eq!(v["errors"][0]["extensions"]["field"], "score", "{v}");
+    s.app.stop().await;
+}
+
+async fn lrs_b_on_b(s: &Setup, lrs_b: &Lrs, report: &Value) -> Value {
+    let mut report = report.clone();
+    report["reportId"] = Value::Null;
+    s.app
+        .client
+        .post(format!("{}/graphql", s.app.base))
+        .header("Host", &lrs_b.host)
+        .header("Authorization", lrs_b.authorization())
+        .json(&json!({ "query": RECORD, "variables": { "i": report } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn progress_through_graphql_on_sqlite() {
+    progress_through_graphql(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn progress_through_graphql_on_postgres() {
+    progress_through_graphql(Backend::Postgres).await;
+}
+
 fn sha1_hex(s: &str) -> String {
     use sha1::{Digest, Sha1};
     format!("{:x}", Sha1::digest(s.as_bytes()))

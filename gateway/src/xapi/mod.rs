@@ -87,7 +87,7 @@ pub fn accepted_version(v: &str) -> bool {
 }
 
 /// The key and secret of a Basic `Authorization` header (scheme in any case).
-fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     let mut all = headers.get_all(header::AUTHORIZATION).iter();
     let value = all.next()?;
     if all.next().is_some() {

@@ -9,5 +9,6 @@ pub mod derive;
 pub mod documents;
 pub(crate) mod entity;
 pub mod query;
+pub mod record;
 pub mod report;
 pub mod statements;

@@ -168,7 +168,9 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     spaces_tests::xapi::seed_statement(app, &a).await;
     // A statement of A with an attachment (xapi_attachments).
     spaces_tests::xapi::seed_attachment(app, &a).await;
+    let modules = module_ids(app, &a, &self_ed).await;
     let ids = BTreeMap::from([
+        (Kind::Module, modules),
         (Kind::BillingAccount, vec![root_account, account]),
         (Kind::Invoice, vec![invoice]),
         (Kind::InvoiceLine, lines),
@@ -239,7 +241,9 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
         .to_owned();
     let (funder, batch, _) = crate::funders::funder_with_batch(app, &b).await;
     let (lrs_credential, _, _) = crate::lrs_credentials::credential(app, &b).await;
+    let module = module_ids(app, &b, &edition).await.remove(0);
     let rows = BTreeMap::from([
+        (Kind::Module, module),
         (Kind::Funder, funder),
         (Kind::VoucherBatch, batch),
         (Kind::LrsCredential, lrs_credential),
@@ -263,4 +267,22 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
         learner_token,
         rows,
     }
+}
+
+/// The ids of an edition's modules.
+async fn module_ids(app: &TestApp, c: &Campus, edition: &str) -> Vec<String> {
+    let v = app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "query($id: ID!) { edition(id: $id) { modules { id } } }",
+            serde_json::json!({ "id": edition }),
+        )
+        .await;
+    spaces_tests::app::ok(&v)["edition"]["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
 }
