@@ -572,6 +572,134 @@ async fn progress_through_graphql_on_postgres() {
     progress_through_graphql(Backend::Postgres).await;
 }
 
+const IMPORT: &str = "mutation($e: ID!, $file: Upload!) { importEnrolments(editionId: $e, file: $file) { newEnrolments alreadyEnrolled applied errors { line column reason } } }";
+
+/// The CSV import carries each person's LMS account; statements by it then count.
+async fn import_carries_lms_accounts(backend: Backend) {
+    let s = setup(backend).await;
+    let v = s
+        .app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "query($id: ID!) { enrolment(id: $id) { edition { id } } }",
+            json!({ "id": s.enrolment }),
+        )
+        .await;
+    let edition = ok(&v)["enrolment"]["edition"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = s
+        .app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "query($id: ID!) { organisation(id: $id) { name } }",
+            json!({ "id": s.org }),
+        )
+        .await;
+    let org = ok(&v)["organisation"]["name"].as_str().unwrap().to_owned();
+    let upload = async |csv: String| {
+        let (status, v) = s
+            .app
+            .upload(
+                &s.campus.slug,
+                &s.campus.admin_token,
+                IMPORT,
+                json!({ "e": edition }),
+                "staff.csv",
+                csv.into_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+        v["data"]["importEnrolments"].clone()
+    };
+    let home = "https://moodle.example.org";
+    // Bad rows name their column: half an account, a home page that is no IRI, one account
+    // on two lines.
+    let r = upload(format!(
+        "email,given name,family name,organisation,lms home page,lms id\n\
+         a@example.org,Ana,A,{org},{home},\n\
+         b@example.org,Ben,B,{org},moodle,7\n\
+         c@example.org,Cy,C,{org},{home},9\n\
+         d@example.org,Di,D,{org},{home},9\n"
+    ))
+    .await;
+    assert_eq!(r["applied"], false);
+    let columns: Vec<(i64, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_i64().unwrap(),
+                e["column"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [(2, "lms id"), (3, "lms home page"), (5, "lms id")],
+        "{r}"
+    );
+    // A new person and Léa (enrolled already) get their accounts; the same file again changes
+    // nothing.
+    let csv = format!(
+        "email,given name,family name,organisation,lms home page,lms id\n\
+         sam@example.org,Sam,S,{org},{home},u-1\n\
+         {},Léa,M,{org},{home},u-2\n",
+        s.email
+    );
+    let r = upload(csv.clone()).await;
+    assert_eq!(
+        (r["applied"].clone(), r["newEnrolments"].clone()),
+        (json!(true), json!(1)),
+        "{r}"
+    );
+    let again = upload(csv).await;
+    assert_eq!(
+        (
+            again["newEnrolments"].clone(),
+            again["alreadyEnrolled"].clone()
+        ),
+        (json!(0), json!(2)),
+        "{again}"
+    );
+    let v = s
+        .app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "query($id: ID!) { person(id: $id) { externalRef { homePage name } } }",
+            json!({ "id": s.lea }),
+        )
+        .await;
+    assert_eq!(
+        ok(&v)["person"]["externalRef"],
+        json!({ "homePage": home, "name": "u-2" })
+    );
+    s.post(json!({
+        "actor": { "account": { "homePage": home, "name": "u-2" } },
+        "verb": { "id": format!("{ADL}completed") },
+        "object": { "id": M1 },
+        "result": { "score": { "scaled": 0.5 } }
+    }))
+    .await;
+    assert_eq!(s.seen().await["progress"]["requiredDone"], 1);
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn import_carries_lms_accounts_on_sqlite() {
+    import_carries_lms_accounts(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn import_carries_lms_accounts_on_postgres() {
+    import_carries_lms_accounts(Backend::Postgres).await;
+}
+
 fn sha1_hex(s: &str) -> String {
     use sha1::{Digest, Sha1};
     format!("{:x}", Sha1::digest(s.as_bytes()))

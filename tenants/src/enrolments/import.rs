@@ -8,8 +8,10 @@
 //!
 //! Columns (a header row; any order; case, spaces, `_` and `-` ignored): `email`, `given name`,
 //! `family name`, `organisation` (its external reference, or its path of names below the root,
-//! such as `Durand/Production`), and optionally `due date` (`2027-01-31` or `31/01/2027`). UTF-8
-//! with or without a BOM, comma- or semicolon-separated.
+//! such as `Durand/Production`), and optionally `due date` (`2027-01-31` or `31/01/2027`) and
+//! the person's xAPI account in their LMS, `lms home page` and `lms id` (both or neither: what
+//! statements name them by, see `people::ExternalRef`). UTF-8 with or without a BOM, comma- or
+//! semicolon-separated.
 
 use std::collections::HashMap;
 
@@ -21,8 +23,8 @@ use super::entity::{enrolment, event};
 use super::{EnrolmentStatus, Source};
 use crate::auth::{entity::invitation, invitations};
 use crate::organisations::{self, Organisation};
-use crate::people::PersonStatus;
 use crate::people::entity::{grant, person};
+use crate::people::{ExternalRef, PersonStatus};
 use crate::values::{Email, name};
 use crate::{
     EditionId, EnrolmentEventId, EnrolmentId, Error, PersonId, Principal, Result, Role,
@@ -63,6 +65,8 @@ enum Column {
     Family,
     Organisation,
     Due,
+    HomePage,
+    Account,
 }
 
 fn column_of(header: &str) -> Option<Column> {
@@ -77,6 +81,8 @@ fn column_of(header: &str) -> Option<Column> {
         "familyname" | "lastname" | "surname" | "nom" => Column::Family,
         "organisation" | "organization" | "org" | "company" | "entreprise" => Column::Organisation,
         "duedate" | "due" | "echeance" | "échéance" => Column::Due,
+        "lmshomepage" | "externalhomepage" | "accounthomepage" => Column::HomePage,
+        "lmsid" | "externalref" | "accountname" | "lmsaccount" => Column::Account,
         _ => return None,
     })
 }
@@ -101,6 +107,7 @@ struct Planned<'o> {
     /// The person's organisation: their own if they exist, the row's for a new person.
     organisation: &'o Organisation,
     due: Option<NaiveDate>,
+    external: Option<ExternalRef>,
     /// An existing person, or the id a new person will get.
     person: PersonId,
     existing: Option<Option<(EnrolmentId, EnrolmentStatus)>>,
@@ -201,7 +208,7 @@ pub async fn import(
         .headers()
         .map_err(|e| Error::invalid("file", format!("unreadable header row: {e}")))?
         .clone();
-    let mut cols: [Option<usize>; 5] = [None; 5];
+    let mut cols: [Option<usize>; 7] = [None; 7];
     for (i, h) in headers.iter().enumerate() {
         let slot = match column_of(h) {
             Some(Column::Email) => 0,
@@ -209,6 +216,8 @@ pub async fn import(
             Some(Column::Family) => 2,
             Some(Column::Organisation) => 3,
             Some(Column::Due) => 4,
+            Some(Column::HomePage) => 5,
+            Some(Column::Account) => 6,
             None => continue,
         };
         cols[slot].get_or_insert(i);
@@ -227,7 +236,7 @@ pub async fn import(
         }
     }
 
-    let mut raw_rows: Vec<(u64, [String; 5])> = Vec::new();
+    let mut raw_rows: Vec<(u64, [String; 7])> = Vec::new();
     let mut report = ImportReport::default();
     for rec in reader.records() {
         let rec = match rec {
@@ -251,7 +260,10 @@ pub async fn import(
         }
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let get = |slot: usize| cols[slot].and_then(|i| rec.get(i)).unwrap_or("").to_owned();
-        raw_rows.push((line, [get(0), get(1), get(2), get(3), get(4)]));
+        raw_rows.push((
+            line,
+            [get(0), get(1), get(2), get(3), get(4), get(5), get(6)],
+        ));
     }
     report.rows = raw_rows.len();
 
@@ -295,6 +307,26 @@ pub async fn import(
     let org_by_id: HashMap<crate::OrganisationId, &Organisation> =
         orgs.orgs.iter().map(|o| (o.id, o)).collect();
 
+    // Accounts the rows name, and who holds them already.
+    let names: Vec<String> = raw_rows
+        .iter()
+        .map(|(_, r)| r[6].trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut holders: HashMap<(String, String), uuid::Uuid> = HashMap::new();
+    for chunk in names.chunks(BATCH) {
+        for m in tx
+            .scoped_select::<person::Entity>()
+            .filter(person::Column::ExternalRef.is_in(chunk.iter().cloned()))
+            .all(&tx.tx)
+            .await?
+        {
+            if let (Some(h), Some(n)) = (m.external_home_page, m.external_ref) {
+                holders.insert((h, n), m.id);
+            }
+        }
+    }
+    let mut seen_accounts: HashMap<(String, String), u64> = HashMap::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut planned: Vec<Planned> = Vec::new();
     for (line, r) in &raw_rows {
@@ -349,6 +381,42 @@ pub async fn import(
             }
         };
         let existing = known.get(email.as_str());
+        let external = match (r[5].trim(), r[6].trim()) {
+            ("", "") => None,
+            (home, name) => match ExternalRef::parse("lms", home, name) {
+                Ok(x) => Some(x),
+                Err(Error::Invalid { field, reason }) => {
+                    let column = if field.ends_with("homePage") {
+                        "lms home page"
+                    } else {
+                        "lms id"
+                    };
+                    fail(Some(column), reason.into_owned());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        if let Some(x) = &external {
+            let key = (x.home_page.clone(), x.name.clone());
+            if let Some(first) = seen_accounts.insert(key.clone(), line) {
+                fail(
+                    Some("lms id"),
+                    format!("this LMS account already appears on line {first}"),
+                );
+                continue;
+            }
+            if holders
+                .get(&key)
+                .is_some_and(|holder| existing.is_none_or(|p| p.id != *holder))
+            {
+                fail(
+                    Some("lms id"),
+                    "this LMS account already names another person of the space".into(),
+                );
+                continue;
+            }
+        }
         let target_org = match existing {
             Some(p) => match org_by_id.get(&crate::OrganisationId::from_uuid(p.organisation_id)) {
                 Some(o) => *o,
@@ -391,6 +459,7 @@ pub async fn import(
             family,
             organisation: target_org,
             due,
+            external,
             person: existing.map_or_else(PersonId::new, |p| PersonId::from_uuid(p.id)),
             existing: existing.map(|p| enrolled.get(&p.id).copied()),
         });
@@ -477,8 +546,8 @@ pub async fn import(
                     password_changed_at: Set(None),
                     token_version: Set(0),
                     created_at: Set(now),
-                    external_home_page: Set(None),
-                    external_ref: Set(None),
+                    external_home_page: Set(p.external.as_ref().map(|x| x.home_page.clone())),
+                    external_ref: Set(p.external.as_ref().map(|x| x.name.clone())),
                     // Rows inserted together skip `before_save`: the digest is written here.
                     mbox_sha1sum: Set(Some(crate::people::mbox_sha1sum(&p.email))),
                 });
@@ -529,6 +598,21 @@ pub async fn import(
         });
     }
     insert_batches(tx, people_rows).await?;
+    // Known people get the LMS account their row names (the same again changes nothing).
+    for p in &planned {
+        let (Some(x), Some(Some(_)) | Some(None)) = (&p.external, known_state(&known, p)) else {
+            continue;
+        };
+        tx.scoped_update::<person::Entity>()
+            .set(person::ActiveModel {
+                external_home_page: Set(Some(x.home_page.clone())),
+                external_ref: Set(Some(x.name.clone())),
+                ..Default::default()
+            })
+            .filter(person::Column::Id.eq(p.person.uuid()))
+            .exec(&tx.tx)
+            .await?;
+    }
     insert_batches(tx, grant_rows).await?;
     insert_batches(tx, invitation_rows).await?;
     insert_batches(tx, message_rows).await?;
@@ -540,6 +624,18 @@ pub async fn import(
     gate.placed(tx, &locked.edition, &placed).await?;
     report.applied = true;
     Ok(report)
+}
+
+/// For a row of a person who existed before the import: whether their account differs from
+/// the row's (`Some(Some(()))`) or they have none (`Some(None)`); `None` when nothing changes.
+fn known_state(known: &HashMap<String, person::Model>, p: &Planned<'_>) -> Option<Option<()>> {
+    let m = known.get(&p.email)?;
+    let x = p.external.as_ref()?;
+    match (&m.external_home_page, &m.external_ref) {
+        (Some(h), Some(n)) if *h == x.home_page && *n == x.name => None,
+        (Some(_), Some(_)) => Some(Some(())),
+        _ => Some(None),
+    }
 }
 
 /// A row the admission rules refused, with the column to look at.
