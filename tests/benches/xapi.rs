@@ -7,7 +7,10 @@
 //!    of 4,000, completed / attempted / passed, an activity from a pool of 300 with its course as
 //!    the parent context activity, most with a registration, completed and passed with a score),
 //!    singly (2,000 statements) and in batches of 50 (20,000 statements), each from 8 concurrent
-//!    clients; statements/s from the first request sent to the last answer read.
+//!    clients; statements/s from the first request sent to the last answer read. Before them,
+//!    from one client and not measured, a statement of every learner and every activity. Then
+//!    the SQL statements of one single POST and one batch, and what the server's connections
+//!    wait on during a second batched pass (sampled, not measured).
 //! 2. A million statements loaded as the database owner with set-based SQL (`INSERT … SELECT`
 //!    over `generate_series`, the rows and key rows `statements::store` writes for the same
 //!    shape), then `ANALYZE`; then `GET /xapi/statements` with the filters an LMS or an HR tool
@@ -97,7 +100,7 @@ fn shaped(i: u64, l: u64, a: u64) -> Value {
         "contextActivities": { "parent": [{ "objectType": "Activity", "id": course(a) }] },
         "platform": "Bench LMS",
     });
-    if i % 5 != 0 {
+    if !i.is_multiple_of(5) {
         context["registration"] = json!(registration(l, a));
     }
     let mut s = json!({
@@ -483,7 +486,7 @@ async fn main() -> anyhow::Result<()> {
     let (diag_secs, _) = post_all(&lrs, bodies, clients).await?;
     stop.store(true, Ordering::Relaxed);
     let mut waits: Vec<(String, u64)> = sampler.await?.into_iter().collect();
-    waits.sort_by(|a, b| b.1.cmp(&a.1));
+    waits.sort_by_key(|w| std::cmp::Reverse(w.1));
     let waits = waits
         .iter()
         .map(|(w, n)| format!("{w} {n}"))
