@@ -4,7 +4,7 @@
 //! completed, passed, failed and the best scaled score (`completed_at` stays "the module is
 //! done": its rule and the edition's minimum score are met, which the dashboards count).
 //! Enrolments keep their grade. Statements about actors or activities the space does not know
-//! are counted per space, for the admins' report.
+//! are recorded per space (insert-only, summed by the admins' report).
 
 use sea_orm_migration::prelude::*;
 
@@ -90,9 +90,11 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(unique(
+        // Insert-only (one row per request and value, summed by the report): writers never
+        // wait on each other's counter row.
+        m.create_index(index(
             "xapi_unmatched",
-            "uq_xapi_unmatched",
+            "ix_xapi_unmatched",
             &["tenant_id", "kind", "value"],
         ))
         .await?;
@@ -100,7 +102,7 @@ impl MigrationTrait for Migration {
         if m.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
             let mut sql = rls_sql("xapi_unmatched");
             sql.push_str(&format!(
-                "GRANT SELECT, INSERT, UPDATE ON xapi_unmatched TO {APP_ROLE};\n"
+                "GRANT SELECT, INSERT ON xapi_unmatched TO {APP_ROLE};\n"
             ));
             m.get_connection().execute_unprepared(&sql).await?;
         }

@@ -393,3 +393,53 @@ async fn spaces_apart_on_sqlite() {
 async fn spaces_apart_on_postgres() {
     spaces_apart(Backend::Postgres).await;
 }
+
+/// Platforms post at once statements naming the same new activity and agent: every request is
+/// stored (the first to record the activity wins, the others do not fail on it).
+async fn concurrent_first_mentions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let lrs = Lrs::of(&app, &c).await;
+    let posts = (0..12).map(|i| {
+        let mut s = statement(
+            "lea@example.com",
+            COMPLETED,
+            "https://lms.example/brand-new",
+        );
+        s["object"]["definition"] = json!({ "name": { "en": format!("Module {i}") } });
+        let req = lrs.request(Method::POST, "statements").json(&s);
+        async move { req.send().await.unwrap().status() }
+    });
+    for status in futures_join(posts).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, v) = get(
+        &lrs,
+        &format!("?activity={}", urlencode("https://lms.example/brand-new")),
+    )
+    .await;
+    assert_eq!(ids(&v).len(), 12);
+    app.stop().await;
+}
+
+async fn futures_join<F: std::future::Future<Output = StatusCode> + Send + 'static>(
+    fs: impl Iterator<Item = F>,
+) -> Vec<StatusCode> {
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn concurrent_first_mentions_on_sqlite() {
+    concurrent_first_mentions(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn concurrent_first_mentions_on_postgres() {
+    concurrent_first_mentions(Backend::Postgres).await;
+}

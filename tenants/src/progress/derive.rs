@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, QueryFilter, Set, Value as DbValue};
+use sea_orm::{ColumnTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use spaces_xapi::agent::{self, Ifi, Place};
 use uuid::Uuid;
@@ -524,32 +524,27 @@ async fn event(
     Ok(())
 }
 
-/// Adds to the per-space counts of statements about unknown activities and actors. One
-/// statement per pair, so two requests counting the same one at once both land.
+/// Records statements about unknown activities and actors: one row per value and request,
+/// inserted only, so concurrent writers never wait on a shared counter row.
 async fn count_unmatched(
     tx: &TenantTx,
     counts: &BTreeMap<(&str, String), i64>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for ((kind, value), n) in counts {
-        tx.raw_all(
-            "INSERT INTO xapi_unmatched (tenant_id, id, kind, value, statements, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (tenant_id, kind, value) DO UPDATE SET \
-             statements = xapi_unmatched.statements + excluded.statements, \
-             last_seen_at = excluded.last_seen_at",
-            vec![
-                tx.tenant_uuid().into(),
-                Uuid::now_v7().into(),
-                (*kind).into(),
-                super::statements::key_value(value).into(),
-                (*n).into(),
-                DbValue::from(now),
-            ],
-        )
-        .await?;
-    }
-    Ok(())
+    tx.insert_many(
+        counts
+            .iter()
+            .map(|((kind, value), n)| super::entity::unmatched::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                kind: Set((*kind).to_owned()),
+                value: Set(super::statements::key_value(value)),
+                statements: Set(*n),
+                last_seen_at: Set(now),
+                ..Default::default()
+            })
+            .collect(),
+    )
+    .await
 }
 
 #[cfg(test)]

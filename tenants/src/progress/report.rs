@@ -8,8 +8,6 @@ use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use crate::enrolments::entity::event;
 use crate::{EnrolmentId, Error, Principal, Result, TenantTx};
 
-use super::entity::unmatched;
-
 /// How many entries of each list the report shows, most frequent (or newest) first.
 pub const REPORT_ROWS: u64 = 100;
 
@@ -42,22 +40,23 @@ pub async fn report(tx: &TenantTx, who: &Principal) -> Result<Report> {
         ));
     }
     let list = |kind: &'static str| async move {
-        Ok::<_, Error>(
-            tx.select::<unmatched::Entity>()
-                .filter(unmatched::Column::Kind.eq(kind))
-                .order_by_desc(unmatched::Column::Statements)
-                .order_by_asc(unmatched::Column::Value)
-                .limit(REPORT_ROWS)
-                .all()
-                .await?
-                .into_iter()
-                .map(|u| Unmatched {
-                    value: u.value,
-                    statements: u.statements,
-                    last_seen_at: u.last_seen_at,
+        let rows = tx
+            .raw_all(
+                "SELECT value, CAST(SUM(statements) AS BIGINT) AS statements, MAX(last_seen_at) AS last_seen_at \
+                 FROM xapi_unmatched WHERE tenant_id = $1 AND kind = $2 \
+                 GROUP BY value ORDER BY 2 DESC, value LIMIT 100",
+                vec![tx.tenant_uuid().into(), kind.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unmatched {
+                    value: r.try_get("", "value")?,
+                    statements: r.try_get("", "statements")?,
+                    last_seen_at: r.try_get("", "last_seen_at")?,
                 })
-                .collect::<Vec<_>>(),
-        )
+            })
+            .collect::<Result<Vec<_>>>()
     };
     let unknown_activities = list("activity").await?;
     let unknown_actors = list("actor").await?;

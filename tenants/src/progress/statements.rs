@@ -410,13 +410,19 @@ async fn remember(tx: &TenantTx, statements: &[&Value], now_ms: i64) -> Result<(
                     }
                 }
                 None => {
-                    tx.insert(activity::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        activity_iri: Set(iri),
-                        activity: Set(a),
-                        updated_ms: Set(now_ms),
-                        ..Default::default()
-                    })
+                    // Another request may name the same new activity at once: the first
+                    // insert stands, this one does nothing (no unique-violation 500).
+                    tx.raw_all(
+                        "INSERT INTO xapi_activities (tenant_id, id, activity_iri, activity, updated_ms) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, activity_iri) DO NOTHING",
+                        vec![
+                            tx.tenant_uuid().into(),
+                            Uuid::now_v7().into(),
+                            iri.into(),
+                            sea_orm::Value::Json(Some(Box::new(a))),
+                            now_ms.into(),
+                        ],
+                    )
                     .await?;
                 }
             }
@@ -469,14 +475,18 @@ async fn remember(tx: &TenantTx, statements: &[&Value], now_ms: i64) -> Result<(
                     }
                 }
                 None => {
-                    tx.insert(agent::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        agent: Set(key),
-                        ifi: Set(ifi),
-                        names: Set(json!(names)),
-                        updated_ms: Set(now_ms),
-                        ..Default::default()
-                    })
+                    tx.raw_all(
+                        "INSERT INTO xapi_agents (tenant_id, id, agent, ifi, names, updated_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, agent) DO NOTHING",
+                        vec![
+                            tx.tenant_uuid().into(),
+                            Uuid::now_v7().into(),
+                            key.into(),
+                            sea_orm::Value::Json(Some(Box::new(ifi))),
+                            sea_orm::Value::Json(Some(Box::new(json!(names)))),
+                            now_ms.into(),
+                        ],
+                    )
                     .await?;
                 }
             }
