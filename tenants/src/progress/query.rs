@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
 use spaces_xapi::index::Kind;
 use uuid::Uuid;
 
@@ -46,6 +46,12 @@ pub async fn page(
     limit: u64,
     after: Option<Cursor>,
 ) -> Result<(Vec<Stored>, Option<Cursor>)> {
+    // A prepared statement's generic plan assumes every key value is as common as the average
+    // and hashes whole key lists; a page must be planned for its own values.
+    if tx.tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        tx.raw_all("SET LOCAL plan_cache_mode = force_custom_plan", Vec::new())
+            .await?;
+    }
     let mut q = tx
         .select::<statement::Entity>()
         .filter(statement::Column::Voided.eq(false));
@@ -94,11 +100,16 @@ pub async fn page(
         q = q.filter(statement::Column::CredentialId.eq(c.uuid()));
     }
     if let Some(c) = after {
-        let (ms, row) = (statement::Column::StoredMs, statement::Column::Id);
+        // A row comparison, which an index range on (stored_ms, id) can serve.
+        let here = Expr::tuple([
+            Expr::col((statement::Entity, statement::Column::StoredMs)),
+            Expr::col((statement::Entity, statement::Column::Id)),
+        ]);
+        let cursor = Expr::tuple([Expr::val(c.stored_ms), Expr::val(c.row)]);
         q = q.filter(if f.ascending {
-            ms.gt(c.stored_ms).or(ms.eq(c.stored_ms).and(row.gt(c.row)))
+            here.gt(cursor)
         } else {
-            ms.lt(c.stored_ms).or(ms.eq(c.stored_ms).and(row.lt(c.row)))
+            here.lt(cursor)
         });
     }
     q = if f.ascending {
