@@ -256,3 +256,45 @@ async fn live_progress_crosses_gateways_on_postgres() {
     assert_eq!(p["data"]["enrolmentProgressed"]["id"], s.enrolment, "{p}");
     assert_eq!(p["data"]["enrolmentProgressed"]["status"], "COMPLETED");
 }
+
+/// A token for the same person as `token`, signed with the server's key, that expires in
+/// `ttl` (the server's setting allows no less than a minute).
+fn short_token(app: &TestApp, token: &str, ttl: Duration) -> String {
+    use base64::Engine;
+    use spaces_tenants::auth::tokens::{Bearer, Keys, unix_now};
+    let claims = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
+    let pem = std::fs::read_to_string(app.data_dir.join("signing-key.pem")).unwrap();
+    let cfg = &app.state.config;
+    let keys = Keys::from_pem(&pem, &cfg.issuer, "spaces-api", ttl).unwrap();
+    let bearer = Bearer::Person {
+        tenant: claims["tid"].as_str().unwrap().parse().unwrap(),
+        person: claims["sub"].as_str().unwrap().parse().unwrap(),
+        version: claims["ver"].as_i64().unwrap() as i32,
+    };
+    keys.issue(bearer, unix_now()).unwrap().0
+}
+
+/// A subscription ends when its token expires, with nothing posted meanwhile.
+#[tokio::test]
+async fn live_progress_ends_when_the_token_expires() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let op = fixtures::operator(&app).await;
+    let s = setup(&app, &op).await;
+    let token = short_token(&app, &s.learner_token, Duration::from_secs(2));
+    let mut lea = Ws::token(&app, &s.campus.slug, &token).await;
+    lea.subscribe("m", MINE, json!({})).await;
+    let v = lea.next(Duration::from_secs(15)).await.unwrap().unwrap();
+    assert_eq!(v["id"], "m", "{v}");
+    assert_eq!(
+        v["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{v}"
+    );
+    let done = lea.next(Duration::from_secs(5)).await.unwrap().unwrap();
+    assert_eq!(done, json!({ "id": "m", "type": "complete" }));
+}
