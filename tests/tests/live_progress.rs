@@ -30,6 +30,16 @@ impl Ws {
     /// Connects to the space and sends `connection_init` with `payload`; the acknowledgement,
     /// or the reason the server closed.
     async fn open(app: &TestApp, slug: &str, payload: Value) -> Result<Ws, String> {
+        Self::open_with(app, slug, payload, None).await
+    }
+
+    /// As `open`, with a receive buffer of `recv_buffer` bytes (a reader that lags soon).
+    async fn open_with(
+        app: &TestApp,
+        slug: &str,
+        payload: Value,
+        recv_buffer: Option<u32>,
+    ) -> Result<Ws, String> {
         let url = app.base.replace("http://", "ws://") + "/graphql";
         let mut req = url.into_client_request().unwrap();
         req.headers_mut().insert(
@@ -37,7 +47,16 @@ impl Ws {
             "graphql-transport-ws".parse().unwrap(),
         );
         req.headers_mut().insert("X-Tenant", slug.parse().unwrap());
-        let (s, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        if let Some(n) = recv_buffer {
+            socket.set_recv_buffer_size(n).unwrap();
+        }
+        let tcp = socket.connect(addr).await.unwrap();
+        let (s, _) =
+            tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+                .await
+                .unwrap();
         let mut ws = Ws(s);
         ws.send(json!({ "type": "connection_init", "payload": payload }))
             .await;
@@ -297,4 +316,67 @@ async fn live_progress_ends_when_the_token_expires() {
     );
     let done = lea.next(Duration::from_secs(5)).await.unwrap().unwrap();
     assert_eq!(done, json!({ "id": "m", "type": "complete" }));
+}
+
+/// A subscriber that never reads is ended once it falls further behind than the bounded
+/// buffer allows, while one that reads keeps receiving.
+#[tokio::test]
+async fn live_progress_drops_a_slow_subscriber() {
+    let app = TestApp::start_with(Backend::Sqlite, |c| c.live_buffer = 2).await;
+    let op = fixtures::operator(&app).await;
+    let s = setup(&app, &op).await;
+    let lrs = Lrs::of(&app, &s.campus).await;
+    // A large answer per event, so the socket's buffers fill after a few.
+    let fields: String = (0..29)
+        .map(|i| format!(" a{i}: person {{ id email givenName familyName }}"))
+        .collect();
+    let big =
+        format!("subscription($e: ID!) {{ enrolmentProgressed(editionId: $e) {{ {fields} }} }}");
+    let mut slow = Ws::open_with(
+        &app,
+        &s.campus.slug,
+        json!({ "token": s.campus.admin_token.clone() }),
+        Some(2048),
+    )
+    .await
+    .unwrap();
+    slow.subscribe("slow", &big, json!({ "e": s.edition }))
+        .await;
+    let mut fast = Ws::token(&app, &s.campus.slug, &s.campus.admin_token).await;
+    fast.subscribe("fast", PROGRESSED, json!({ "e": s.edition }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // `experienced` moves nothing to completion, so every statement is an event. The kernel's
+    // socket buffers take a few MB before the slow reader's feed backs up (about 560 events
+    // here), hence so many.
+    for _ in 0..1000 {
+        post(&lrs, statement(&s.email, "experienced")).await;
+        let p = fast.payload("fast").await;
+        assert_eq!(p["data"]["enrolmentProgressed"]["id"], s.enrolment, "{p}");
+    }
+
+    // What the slow one had in its buffers, then the end of its subscription.
+    let mut received = 0;
+    let ended = loop {
+        let v = slow
+            .next(Duration::from_secs(10))
+            .await
+            .expect("the slow subscriber hears its end")
+            .unwrap();
+        if let Some(code) = v["payload"]["errors"][0]["extensions"]["code"].as_str() {
+            break code.to_owned();
+        }
+        assert_eq!(v["type"], "next", "{v}");
+        received += 1;
+    };
+    assert_eq!(ended, "SLOW_SUBSCRIBER");
+    assert!(received < 1000, "the slow subscriber was sent everything");
+    let done = slow.next(Duration::from_secs(5)).await.unwrap().unwrap();
+    assert_eq!(done, json!({ "id": "slow", "type": "complete" }));
+
+    // The fast one still hears.
+    post(&lrs, statement(&s.email, "experienced")).await;
+    let p = fast.payload("fast").await;
+    assert_eq!(p["data"]["enrolmentProgressed"]["id"], s.enrolment, "{p}");
 }
