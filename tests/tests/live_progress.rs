@@ -380,3 +380,39 @@ async fn live_progress_drops_a_slow_subscriber() {
     let p = fast.payload("fast").await;
     assert_eq!(p["data"]["enrolmentProgressed"]["id"], s.enrolment, "{p}");
 }
+
+/// A subscription ends once its person is disabled: the next event finds them so.
+#[tokio::test]
+async fn live_progress_ends_when_the_person_is_disabled() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let op = fixtures::operator(&app).await;
+    let s = setup(&app, &op).await;
+    let lrs = Lrs::of(&app, &s.campus).await;
+    let mut lea = Ws::token(&app, &s.campus.slug, &s.learner_token).await;
+    lea.subscribe("m", MINE, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let v = app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "mutation($id: ID!) { disablePerson(id: $id) { id } }",
+            json!({ "id": s.learner }),
+        )
+        .await;
+    spaces_tests::app::ok(&v);
+
+    post(&lrs, statement(&s.email, "experienced")).await;
+
+    let v = lea.next(Duration::from_secs(10)).await.unwrap().unwrap();
+    assert_eq!(v["id"], "m", "{v}");
+    assert!(
+        v["payload"]["data"].is_null(),
+        "a disabled person was sent {v}"
+    );
+    assert_eq!(
+        v["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{v}"
+    );
+    let done = lea.next(Duration::from_secs(5)).await.unwrap().unwrap();
+    assert_eq!(done, json!({ "id": "m", "type": "complete" }));
+}
