@@ -35,6 +35,8 @@ pub struct AppState {
     pub schema: SpacesSchema,
     pub metrics: Metrics,
     pub redis: Option<ConnectionManager>,
+    /// Live progress: published after statements commit, heard by subscriptions.
+    pub live: Arc<crate::live::Live>,
     pub smtp: Option<mailer::Smtp>,
     /// Scheduled work's handlers, by kind (billing registers its own).
     pub jobs: Arc<spaces_tenants::jobs::Handlers>,
@@ -189,26 +191,43 @@ impl App {
         let db = db.with_outbox_key(mailer::outbox_key(&config)?);
         let keys = Arc::new(load_keys(&config)?);
         let metrics = Metrics::default();
-        let (redis, limiter): (Option<ConnectionManager>, Arc<dyn AttemptLimiter>) = match &config
-            .redis_url
-        {
+        let (redis, limiter, live): (
+            Option<ConnectionManager>,
+            Arc<dyn AttemptLimiter>,
+            crate::live::Live,
+        ) = match &config.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
                     .context("SPACES_REDIS_URL is not a Redis URL")?;
-                let conn =
-                    tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new(client))
-                        .await
-                        .context("connecting to Redis timed out")?
-                        .with_context(|| {
-                            format!("connecting to Redis at {}", crate::config::redact(url))
-                        })?;
+                let conn = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    ConnectionManager::new(client.clone()),
+                )
+                .await
+                .context("connecting to Redis timed out")?
+                .with_context(|| {
+                    format!("connecting to Redis at {}", crate::config::redact(url))
+                })?;
+                let live = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    crate::live::Live::redis(config.live_buffer, client, conn.clone()),
+                )
+                .await
+                .context("subscribing to Redis for live progress timed out")?
+                .context("subscribing to Redis for live progress")?;
                 (
                     Some(conn.clone()),
                     Arc::new(FallbackLimiter::new(conn, &metrics)),
+                    live,
                 )
             }
-            None => (None, Arc::new(MemoryLimiter::default())),
+            None => (
+                None,
+                Arc::new(MemoryLimiter::default()),
+                crate::live::Live::local(config.live_buffer),
+            ),
         };
+        let live = Arc::new(live);
         let refresh_ttl = chrono::Duration::from_std(config.refresh_token_ttl)
             .context("SPACES_REFRESH_TOKEN_TTL_SECS")?;
         spaces_billing::invoices::seller::configure(config.seller.clone());
@@ -258,6 +277,7 @@ impl App {
             admission: Arc::new(gate),
             clock,
             voucher_key,
+            live: live.clone(),
         });
         let schema = build_schema(config.introspection);
         let smtp = config
@@ -272,6 +292,7 @@ impl App {
                 schema,
                 metrics,
                 redis,
+                live,
                 smtp,
                 jobs: Arc::new(spaces_tenants::jobs::Handlers::new(vec![Arc::new(
                     spaces_billing::jobs::BillingJobs { learner_checkout },
@@ -348,10 +369,14 @@ impl App {
         let worker = mailer::spawn_outbox_worker(self.state.clone());
         let jobs = crate::jobs::spawn_jobs_worker(self.state.clone());
         let purge = crate::idempotency::spawn_purge(self.state.clone());
+        let live = self.state.live.spawn_listener().await;
         let router = self.router();
         crate::server::serve(listener, router, &self.state.config, shutdown).await;
         worker.abort();
         purge.abort();
+        if let Some(live) = live {
+            live.abort();
+        }
         if let Some(jobs) = jobs {
             jobs.abort();
         }

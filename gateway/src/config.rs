@@ -51,6 +51,8 @@ pub struct Config {
     pub hash_slots: usize,
     /// Password hashes that may wait for a slot; past that, UNAVAILABLE.
     pub hash_queue: usize,
+    /// `SPACES_LIVE_BUFFER`: progress events a subscription may fall behind before it is ended.
+    pub live_buffer: usize,
     // Scheduled work (jobs area).
     /// `SPACES_JOBS_INTERVAL_SECS`: how often the worker runs due jobs; 0 runs no worker.
     pub jobs_interval: Duration,
@@ -279,6 +281,7 @@ impl Config {
             hash_slots,
             hash_queue: number(&var, "SPACES_HASH_QUEUE")?
                 .unwrap_or(hash_slots * spaces_tenants::auth::password::DEFAULT_QUEUE_PER_SLOT),
+            live_buffer: number(&var, "SPACES_LIVE_BUFFER")?.unwrap_or(256).max(1),
             jobs_interval: secs(&var, "SPACES_JOBS_INTERVAL_SECS", 5)?,
             seller: seller(&var)?,
             stripe_webhook_secrets: list(&var, "SPACES_STRIPE_WEBHOOK_SECRETS"),

@@ -16,6 +16,8 @@ pub mod idempotency;
 pub mod invoice_files;
 pub mod jobs;
 pub mod limiter;
+pub mod live;
+pub mod live_ws;
 pub mod mailer;
 pub mod metrics;
 pub mod pages;

@@ -69,13 +69,18 @@ fn refuse(
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation) from the query
-/// string, as the GraphQL-over-HTTP specification describes.
+/// string, as the GraphQL-over-HTTP specification describes; with `Upgrade: websocket`,
+/// subscriptions (see [`crate::live_ws`]).
 pub async fn graphql_get(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: Uri,
+    req: axum::extract::Request,
 ) -> axum::response::Response {
+    if crate::live_ws::wants_upgrade(req.headers()) {
+        return crate::live_ws::upgrade(state, peer, req).await;
+    }
+    let (parts, _) = req.into_parts();
+    let (headers, uri): (HeaderMap, Uri) = (parts.headers, parts.uri);
     let started = Instant::now();
     let rid = request_id(&headers);
     if gh::wants_html(&headers) {

@@ -4,17 +4,18 @@
 
 pub mod error;
 pub mod limits;
+pub mod live;
 mod mutation;
 mod query;
 pub mod scope;
 mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 pub use error::ApiError;
 pub use scope::{Deps, RequestScope};
 
-pub type SpacesSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type SpacesSchema = Schema<query::Query, mutation::Mutation, live::Subscription>;
 
 /// Maximum nesting of a query (checked in [`limits`], outside introspection).
 pub const MAX_DEPTH: usize = 12;
@@ -30,7 +31,7 @@ pub fn build_schema(introspection: bool) -> SpacesSchema {
     let mut b = Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        live::Subscription,
     )
     // async-graphql checks the larger bound everywhere; `limits` holds the rest to MAX_DEPTH.
     .limit_depth(MAX_INTROSPECTION_DEPTH)

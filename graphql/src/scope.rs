@@ -33,6 +33,8 @@ pub struct Deps {
     pub admission: Arc<dyn spaces_tenants::enrolments::AdmissionGate>,
     /// The time billing and scheduled work go by; tests move it forward.
     pub clock: spaces_tenants::Clock,
+    /// Where subscriptions hear of progress (this process alone, or every gateway via Redis).
+    pub live: Arc<dyn crate::live::LiveFeed>,
     /// The key voucher codes are stored under (HMAC).
     pub voucher_key: spaces_billing::vouchers::VoucherKey,
 }
@@ -88,6 +90,9 @@ pub struct RequestScope {
     pub me: Option<spaces_tenants::people::Person>,
     /// A platform calling with an LRS credential (HTTP Basic) instead of a person's token.
     pub machine: Option<spaces_tenants::progress::credentials::Credential>,
+    /// The verified token and its expiry (Unix seconds): a subscription re-reads the
+    /// principal from it at each event and ends at the expiry.
+    pub bearer: Option<(Bearer, u64)>,
     /// The name of the operation run, read from the document (for metrics and logs).
     pub operation: std::sync::Mutex<Option<String>>,
     /// Operations in the HTTP request (a batch holds several), and the most root fields any
@@ -115,13 +120,15 @@ impl RequestScope {
             operation: std::sync::Mutex::new(None),
             me: None,
             machine: None,
+            bearer: None,
             batch_len,
             root_fields: AtomicUsize::new(0),
         };
         let Some(token) = bearer_token else {
             return Ok(scope);
         };
-        let bearer = scope.deps.keys.verify(token, unix_now())?;
+        let (bearer, expires) = scope.deps.keys.verify_until(token, unix_now())?;
+        scope.bearer = Some((bearer, expires));
         scope.principal = match bearer {
             Bearer::Operator { operator } => {
                 if !operators::exists(&scope.deps.db, operator).await? {

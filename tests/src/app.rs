@@ -183,6 +183,20 @@ impl TestApp {
         }
     }
 
+    /// A second gateway beside this one (PostgreSQL): the same database, Redis and signing
+    /// key, so a token of one is good on the other.
+    pub async fn beside(&self) -> TestApp {
+        let url = self.server_url().await;
+        let key = self.data_dir.join("signing-key.pem");
+        let mut app = Self::start_with(Backend::Postgres, move |c| {
+            c.database_url = url;
+            c.signing_key_file = Some(key);
+        })
+        .await;
+        app.database.clone_from(&self.database);
+        app
+    }
+
     /// A POST to /graphql addressed to a space by `X-Tenant` (or to the platform), with a token.
     pub async fn gql(
         &self,

@@ -24,6 +24,7 @@ mod keys_sessions;
 mod learner_payment;
 mod ledger;
 mod limits;
+mod live_progress;
 mod lrs_credentials;
 mod mail;
 mod operate;

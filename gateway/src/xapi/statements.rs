@@ -138,14 +138,19 @@ async fn store(
     let tx = TenantTx::begin(&state.deps.db, x.space.id)
         .await
         .map_err(db)?;
-    let ids = statements::store(&tx, &x.credential, &authority, state.deps.clock.now(), list)
-        .await
-        .map_err(db)?;
+    let (ids, progressed) =
+        statements::store(&tx, &x.credential, &authority, state.deps.clock.now(), list)
+            .await
+            .map_err(db)?;
     // The bytes commit with the statements that name them, or not at all.
     spaces_tenants::progress::attachments::store(&tx, parts)
         .await
         .map_err(db)?;
     tx.commit().await.map_err(db)?;
+    // Only once committed: a subscriber reads the progress it is told of.
+    if !progressed.is_empty() {
+        state.live.publish(x.space.id, &progressed).await;
+    }
     Ok(ids)
 }
 

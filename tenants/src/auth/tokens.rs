@@ -216,6 +216,12 @@ impl Keys {
 
     /// Verifies signature, algorithm, key id, issuer, audience and times (30 s leeway).
     pub fn verify(&self, token: &str, now: u64) -> Result<Bearer> {
+        self.verify_until(token, now).map(|(b, _)| b)
+    }
+
+    /// As [`Keys::verify`], with the token's expiry (Unix seconds): a long-lived connection
+    /// (a subscription) ends there.
+    pub fn verify_until(&self, token: &str, now: u64) -> Result<(Bearer, u64)> {
         let bad = || Error::Unauthenticated("invalid or expired token");
         let header = jsonwebtoken::decode_header(token).map_err(|_| bad())?;
         if header.alg != Algorithm::EdDSA {
@@ -237,17 +243,18 @@ impl Keys {
         if c.iat > now + LEEWAY_SECS {
             return Err(bad());
         }
-        match (c.typ, c.tid) {
-            (Subject::Person, Some(tid)) => Ok(Bearer::Person {
+        let bearer = match (c.typ, c.tid) {
+            (Subject::Person, Some(tid)) => Bearer::Person {
                 tenant: tid.parse().map_err(|_| bad())?,
                 person: c.sub.parse().map_err(|_| bad())?,
                 version: c.ver.ok_or_else(bad)?,
-            }),
-            (Subject::Operator, None) => Ok(Bearer::Operator {
+            },
+            (Subject::Operator, None) => Bearer::Operator {
                 operator: c.sub.parse().map_err(|_| bad())?,
-            }),
-            _ => Err(bad()),
-        }
+            },
+            _ => return Err(bad()),
+        };
+        Ok((bearer, c.exp))
     }
 }
 

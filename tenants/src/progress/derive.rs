@@ -250,17 +250,18 @@ fn targets<'w>(w: &'w World, a: &About) -> Vec<(&'w enrolment::Model, &'w module
     out
 }
 
-/// Applies newly stored statements, and takes back what newly voided ones had made.
+/// Applies newly stored statements, and takes back what newly voided ones had made; answers
+/// the enrolments whose progress was written.
 pub(crate) async fn apply(
     tx: &TenantTx,
     stored: &[&Value],
     voided: &[&Value],
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Vec<super::Progressed>> {
     let new: Vec<About> = stored.iter().filter_map(|s| about(s)).collect();
     let gone: Vec<About> = voided.iter().filter_map(|s| about(s)).collect();
     if new.is_empty() && gone.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let all: Vec<&About> = new.iter().chain(gone.iter()).collect();
     let w = world(tx, &all).await?;
@@ -337,12 +338,14 @@ pub(crate) async fn apply(
         write(tx, *e, md, min, fact, true, now).await?;
         touched.insert(*e);
     }
+    let mut progressed = Vec::with_capacity(touched.len());
     for e in touched {
         if let Some(en) = enrolments.get(&e) {
-            settle(tx, en, now).await?;
+            let completed = settle(tx, en, now).await?;
+            progressed.push(super::Progressed::of(en, completed));
         }
     }
-    Ok(())
+    Ok(progressed)
 }
 
 /// Whether a module's progress makes it done: its rule, and the edition's minimum score
@@ -440,8 +443,9 @@ async fn write(
     Ok(())
 }
 
-/// The enrolment's grade, and its completion once every current required module is done.
-async fn settle(tx: &TenantTx, e: &enrolment::Model, now: DateTime<Utc>) -> Result<()> {
+/// The enrolment's grade, and its completion once every current required module is done;
+/// answers whether this call completed it.
+async fn settle(tx: &TenantTx, e: &enrolment::Model, now: DateTime<Utc>) -> Result<bool> {
     let required = tx
         .select::<module::Entity>()
         .filter(module::Column::EditionId.eq(e.edition_id))
@@ -450,7 +454,7 @@ async fn settle(tx: &TenantTx, e: &enrolment::Model, now: DateTime<Utc>) -> Resu
         .all()
         .await?;
     if required.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let ids: Vec<Uuid> = required.iter().map(|m| m.id).collect();
     let rows = tx
@@ -501,7 +505,7 @@ async fn settle(tx: &TenantTx, e: &enrolment::Model, now: DateTime<Utc>) -> Resu
         )
         .await?;
     }
-    Ok(())
+    Ok(all_done && changed == 1)
 }
 
 async fn event(

@@ -12,3 +12,25 @@ pub mod query;
 pub mod record;
 pub mod report;
 pub mod statements;
+
+/// An enrolment whose progress statements moved: what live progress announces once the
+/// statements commit. Ids only, so a listener reads what it shows with its own rights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progressed {
+    pub enrolment: crate::EnrolmentId,
+    pub person: crate::PersonId,
+    pub edition: crate::EditionId,
+    /// Whether these statements completed it.
+    pub completed: bool,
+}
+
+impl Progressed {
+    fn of(e: &crate::enrolments::entity::enrolment::Model, completed: bool) -> Self {
+        Self {
+            enrolment: crate::EnrolmentId::from_uuid(e.id),
+            person: crate::PersonId::from_uuid(e.person_id),
+            edition: crate::EditionId::from_uuid(e.edition_id),
+            completed,
+        }
+    }
+}

@@ -59,15 +59,15 @@ pub fn authority(home_page: &str, credential: &Credential) -> Value {
     })
 }
 
-/// Stores checked, normalised statements in order; answers their ids. `authority` replaces
-/// whatever the statements claimed.
+/// Stores checked, normalised statements in order; answers their ids and the enrolments whose
+/// progress they moved. `authority` replaces whatever the statements claimed.
 pub async fn store(
     tx: &TenantTx,
     credential: &Credential,
     authority: &Value,
     now: DateTime<Utc>,
     batch: Vec<Value>,
-) -> Result<Vec<Uuid>> {
+) -> Result<(Vec<Uuid>, Vec<super::Progressed>)> {
     if batch.len() > MAX_BATCH {
         return Err(Error::Invalid {
             field: "statements".into(),
@@ -147,7 +147,7 @@ pub async fn store(
     }
     statements.retain(|(id, _)| !skip.contains(id));
     if statements.is_empty() {
-        return Ok(ids);
+        return Ok((ids, Vec::new()));
     }
 
     // The rows, their keys, and what refers to what.
@@ -296,14 +296,14 @@ pub async fn store(
         .filter(|r| voided_now.contains(&r.statement_id) && !r.voided)
         .map(|r| &r.statement)
         .collect();
-    super::derive::apply(tx, &standing, &taken_back, now).await?;
+    let progressed = super::derive::apply(tx, &standing, &taken_back, now).await?;
     remember(
         tx,
         &new.iter().map(|n| &n.statement).collect::<Vec<_>>(),
         stored_ms,
     )
     .await?;
-    Ok(ids)
+    Ok((ids, progressed))
 }
 
 /// Statements stored earlier that name one of these by StatementRef get their keys, and so on
