@@ -313,50 +313,63 @@ async fn lend_forward(
     new: &[(Uuid, Uuid)],
     lent: &HashMap<Uuid, BTreeSet<(i16, String)>>,
 ) -> Result<()> {
-    let mut queue: Vec<(Uuid, BTreeSet<(i16, String)>)> = new
+    // One level of the chain at a time: a query for the referrers of the whole level, one for
+    // their keys, one insert (not a round of queries per statement).
+    let mut level: HashMap<Uuid, BTreeSet<(i16, String)>> = new
         .iter()
         .filter_map(|(id, _)| lent.get(id).map(|k| (*id, k.clone())))
         .collect();
     let fresh: HashSet<Uuid> = new.iter().map(|(_, row)| *row).collect();
     let mut seen: HashSet<Uuid> = HashSet::new();
-    while let Some((target, keys)) = queue.pop() {
-        let referrers = tx
+    while !level.is_empty() {
+        let referrers: Vec<statement::Model> = tx
             .select::<statement::Entity>()
-            .filter(statement::Column::ObjectRef.eq(target))
+            .filter(statement::Column::ObjectRef.is_in(level.keys().copied().collect::<Vec<_>>()))
             .all()
-            .await?;
-        for r in referrers {
+            .await?
+            .into_iter()
             // Statements of this request already hold their targets' keys.
-            if fresh.contains(&r.id) || !seen.insert(r.id) {
-                continue;
-            }
-            let have: BTreeSet<(i16, String)> = tx
-                .select::<statement_key::Entity>()
-                .filter(statement_key::Column::StatementRow.eq(r.id))
-                .all()
-                .await?
-                .into_iter()
-                .map(|k| (k.kind, k.value))
-                .collect();
-            let missing: Vec<_> = keys.difference(&have).cloned().collect();
-            tx.insert_many(
-                missing
-                    .iter()
-                    .map(|(kind, value)| statement_key::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        statement_row: Set(r.id),
-                        kind: Set(*kind),
-                        value: Set(value.clone()),
-                        stored_ms: Set(r.stored_ms),
-                        ..Default::default()
-                    })
-                    .collect(),
-            )
-            .await?;
-            let mut all = have;
-            all.extend(missing);
-            queue.push((r.statement_id, all));
+            .filter(|r| !fresh.contains(&r.id) && seen.insert(r.id))
+            .collect();
+        if referrers.is_empty() {
+            break;
         }
+        let rows: Vec<Uuid> = referrers.iter().map(|r| r.id).collect();
+        let mut have: HashMap<Uuid, BTreeSet<(i16, String)>> = HashMap::new();
+        for k in tx
+            .select::<statement_key::Entity>()
+            .filter(statement_key::Column::StatementRow.is_in(rows))
+            .all()
+            .await?
+        {
+            have.entry(k.statement_row)
+                .or_default()
+                .insert((k.kind, k.value));
+        }
+        let mut inserts = Vec::new();
+        let mut next = HashMap::new();
+        for r in referrers {
+            let Some(target) = r.object_ref.and_then(|t| level.get(&t)) else {
+                continue;
+            };
+            let mut all = have.remove(&r.id).unwrap_or_default();
+            for (kind, value) in target.difference(&all) {
+                inserts.push(statement_key::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    statement_row: Set(r.id),
+                    kind: Set(*kind),
+                    value: Set(value.clone()),
+                    stored_ms: Set(r.stored_ms),
+                    ..Default::default()
+                });
+            }
+            all.extend(target.iter().cloned());
+            next.insert(r.statement_id, all);
+        }
+        for chunk in chunks(inserts) {
+            tx.insert_many(chunk).await?;
+        }
+        level = next;
     }
     Ok(())
 }
