@@ -184,6 +184,21 @@ async fn store_and_read_on_postgres() {
     store_and_read(Backend::Postgres).await;
 }
 
+/// The ids of every page of a query, following `more` to the end.
+async fn walk(lrs: &Lrs, query: &str) -> Vec<String> {
+    let (st, mut page) = get(lrs, query).await;
+    assert_eq!(st, StatusCode::OK, "{query}: {page}");
+    let mut seen = ids(&page);
+    while let Some(more) = page["more"].as_str().filter(|m| !m.is_empty()) {
+        let path = more.strip_prefix("/xapi/").unwrap().to_owned();
+        let r = lrs.request(Method::GET, &path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        page = r.json().await.unwrap();
+        seen.extend(ids(&page));
+    }
+    seen
+}
+
 async fn filters_paging_voiding(backend: Backend) {
     let app = TestApp::start(backend).await;
     let op = fixtures::operator(&app).await;
@@ -261,6 +276,33 @@ async fn filters_paging_voiding(backend: Backend) {
         seen.extend(ids(&page));
     }
     assert_eq!(seen, [id3.clone(), id2.clone(), id1.clone()]);
+    // Paging through a filter's index, each way, alone and with a second key and a time bound.
+    let m1 = urlencode("https://lms.example/m1");
+    let completed = urlencode(COMPLETED);
+    assert_eq!(
+        walk(&lrs, &format!("?activity={m1}&limit=1")).await,
+        [id3.clone(), id1.clone()]
+    );
+    assert_eq!(
+        walk(&lrs, &format!("?activity={m1}&limit=1&ascending=true")).await,
+        [id1.clone(), id3.clone()]
+    );
+    assert_eq!(
+        walk(&lrs, &format!("?verb={completed}&activity={m1}&limit=1")).await,
+        [id3.clone(), id1.clone()]
+    );
+    assert_eq!(
+        walk(
+            &lrs,
+            &format!("?verb={completed}&agent={lea}&activity={m1}&registration={reg}&limit=1")
+        )
+        .await,
+        [id1.as_str()]
+    );
+    assert_eq!(
+        walk(&lrs, &format!("?agent={lea}&limit=1&format=ids")).await,
+        [id2.clone(), id1.clone()]
+    );
 
     // since / until on `stored`.
     let (_, v) = get(&lrs, &format!("?statementId={id2}")).await;
@@ -268,6 +310,14 @@ async fn filters_paging_voiding(backend: Backend) {
     let (_, v) = get(&lrs, &format!("?until={stored2}&ascending=true")).await;
     assert_eq!(ids(&v), [id1.clone(), id2.clone()]);
     let (_, v) = get(&lrs, &format!("?since={stored2}")).await;
+    assert_eq!(ids(&v), [id3.as_str()]);
+    let (_, v) = get(
+        &lrs,
+        &format!("?agent={lea}&until={stored2}&ascending=true"),
+    )
+    .await;
+    assert_eq!(ids(&v), [id1.clone(), id2.clone()]);
+    let (_, v) = get(&lrs, &format!("?activity={m1}&since={stored2}")).await;
     assert_eq!(ids(&v), [id3.as_str()]);
 
     // Voiding: the target leaves every list and answers only to voidedStatementId.

@@ -277,10 +277,19 @@ async fn get(state: &AppState, mut x: XRequest) -> Answer {
         .await
         .map_err(db)?;
     let (page, next) = query::page(&tx, &filter, limit, after).await.map_err(db)?;
+    // The stored text goes out as it is in the common case (exact format, no attachments);
+    // only the others need the statements as values.
+    let as_stored = format == Format::Exact && !attachments;
+    let parsed: Vec<Value> = if as_stored {
+        Vec::new()
+    } else {
+        page.iter()
+            .map(|text| serde_json::from_str(text))
+            .collect::<Result<_, _>>()
+            .map_err(|e| db(spaces_tenants::Error::Internal(e.to_string())))?
+    };
     let parts = if attachments {
-        attachments::of(&tx, page.iter().map(|s| &s.statement))
-            .await
-            .map_err(db)?
+        attachments::of(&tx, parsed.iter()).await.map_err(db)?
     } else {
         Vec::new()
     };
@@ -308,16 +317,44 @@ async fn get(state: &AppState, mut x: XRequest) -> Answer {
             format!("/xapi/statements?more={token}")
         }
     };
+    if as_stored {
+        return Ok(raw_page(&page, &more));
+    }
     let langs = accept_language(&x.headers);
-    let list: Vec<Value> = page
+    let list: Vec<Value> = parsed
         .into_iter()
-        .map(|s| formatted(s.statement, format, &langs))
+        .map(|s| formatted(s, format, &langs))
         .collect();
     let result = json!({ "statements": list, "more": more });
     if attachments {
         return Ok(multipart::write(StatusCode::OK, &result, &parts));
     }
     Ok(json_response(StatusCode::OK, &result))
+}
+
+/// `{"statements": [..], "more": ".."}` written around the statements' stored JSON texts.
+fn raw_page(statements: &[String], more: &str) -> Response {
+    let size = statements.iter().map(|s| s.len() + 1).sum::<usize>() + more.len() + 32;
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(b"{\"statements\":[");
+    for (i, s) in statements.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(s.as_bytes());
+    }
+    body.extend_from_slice(b"],\"more\":");
+    body.extend_from_slice(&serde_json::to_vec(more).unwrap_or_default());
+    body.push(b'}');
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// The filters of a first page, checked.
