@@ -25,6 +25,7 @@ mod m0015_xapi_statements;
 mod m0016_xapi_documents;
 mod m0017_xapi_attachments;
 mod m0018_progress;
+pub mod m0019_xapi_verb_activity_keys;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_xapi_documents::Migration),
             Box::new(m0017_xapi_attachments::Migration),
             Box::new(m0018_progress::Migration),
+            Box::new(m0019_xapi_verb_activity_keys::Migration),
         ]
     }
 }

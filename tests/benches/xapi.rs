@@ -175,7 +175,7 @@ async fn post_all(
 
 /// Loads `count` statements of the same shape as `statement` as the database owner, in chunks,
 /// with the rows and key rows `statements::store` would write (kinds 1 verb, 2 agent, 3 related
-/// agent, 4 activity, 5 related activity, 6 registration, each key with its statement's
+/// agent, 4 activity, 5 related activity, 6 registration, 7 verb and activity, each key with its statement's
 /// `stored_ms`). Foreign-key triggers are off for the load (`session_replication_role`, the
 /// data is consistent by construction); RLS does not apply to the superuser.
 async fn load(app: &TestApp, tenant: &str, credential_key: &str, count: u64) -> anyhow::Result<()> {
@@ -252,11 +252,11 @@ SELECT '{tenant}', row_id, statement_id, stored_ms,
   NULL, false, false, '{credential}'
 FROM gen;
 INSERT INTO xapi_statement_keys (tenant_id, id, statement_row, kind, value, stored_ms)
-SELECT '{tenant}', ('c0000000-0000-7000-8000-' || lpad(to_hex(g * 8 + k.n), 12, '0'))::uuid, row_id, k.kind, k.value, stored_ms
+SELECT '{tenant}', ('c0000000-0000-7000-8000-' || lpad(to_hex(g * 16 + k.n), 12, '0'))::uuid, row_id, k.kind, k.value, stored_ms
 FROM gen CROSS JOIN LATERAL (VALUES
   (0, 1::smallint, verb), (1, 2::smallint, 'mbox:' || mbox), (2, 3::smallint, 'mbox:' || mbox),
   (3, 3::smallint, '{authority_key}'), (4, 4::smallint, act), (5, 5::smallint, act),
-  (6, 5::smallint, course), (7, 6::smallint, reg)
+  (6, 5::smallint, course), (7, 6::smallint, reg), (8, 7::smallint, verb || ' ' || act)
 ) AS k(n, kind, value)
 WHERE k.value IS NOT NULL;",
             c = VERBS[0].0,

@@ -260,6 +260,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A connection that owns the tables (migrations' view, no RLS): the database owner on
+    /// PostgreSQL, the server's own connection on SQLite.
+    pub async fn owner_db(&self) -> sea_orm::DatabaseConnection {
+        match &self.database {
+            Some(db) => {
+                let url = shared().await.pg.url(crate::pg::SUPERUSER, None, db);
+                sea_orm::Database::connect(url).await.unwrap()
+            }
+            None => self.state.deps.db.connection().clone(),
+        }
+    }
+
     /// The server role's URL for this test's database (PostgreSQL).
     pub async fn server_url(&self) -> String {
         let s = shared().await;

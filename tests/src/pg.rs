@@ -20,7 +20,7 @@ use anyhow::{Context as _, bail};
 /// Where Debian/Ubuntu's `postgresql-15` package puts the server binaries.
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// Superuser created by `initdb -U`.
-const SUPERUSER: &str = "owner";
+pub const SUPERUSER: &str = "owner";
 /// System account that runs the server when we are root (PostgreSQL refuses
 /// to run as root).
 const PG_SYSTEM_USER: &str = "postgres";

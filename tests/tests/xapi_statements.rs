@@ -339,6 +339,8 @@ async fn filters_paging_voiding(backend: Backend) {
     // The voiding statement is found through its target's verb (StatementRef filter rule).
     let (_, v) = get(&lrs, &format!("?verb={}", urlencode(COMPLETED))).await;
     assert_eq!(ids(&v), [voiding_id.clone(), id3.clone()]);
+    let (_, v) = get(&lrs, &format!("?verb={completed}&activity={m1}")).await;
+    assert_eq!(ids(&v), [voiding_id.clone(), id3.clone()]);
     // A voiding statement cannot be voided.
     let void_the_void = json!({
         "actor": { "mbox": "mailto:admin@example.com" },
@@ -446,6 +448,73 @@ async fn spaces_apart_on_postgres() {
 
 /// Platforms post at once statements naming the same new activity and agent: every request is
 /// stored (the first to record the activity wins, the others do not fail on it).
+/// `verb` with `activity` reads the pair key; statements stored before the pairs existed get
+/// theirs from the migration's backfill.
+async fn pairs_backfilled(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::start(backend).await;
+    let op = fixtures::operator(&app).await;
+    let c = fixtures::campus(&app, &op).await;
+    let lrs = Lrs::of(&app, &c).await;
+    let (_, v) = post(
+        &lrs,
+        &json!([
+            statement("lea@example.com", COMPLETED, "https://lms.example/m1"),
+            statement("hugo@example.com", ATTEMPTED, "https://lms.example/m1"),
+            statement("hugo@example.com", COMPLETED, "https://lms.example/m2"),
+        ]),
+    )
+    .await;
+    let lea_m1 = v[0].as_str().unwrap().to_owned();
+    let query = format!(
+        "?verb={}&activity={}",
+        urlencode(COMPLETED),
+        urlencode("https://lms.example/m1")
+    );
+    let (_, v) = get(&lrs, &query).await;
+    assert_eq!(ids(&v), [lea_m1.as_str()]);
+
+    let owner = app.owner_db().await;
+    owner
+        .execute_unprepared("DELETE FROM xapi_statement_keys WHERE kind = 7")
+        .await
+        .unwrap();
+    let (_, v) = get(&lrs, &query).await;
+    assert_eq!(
+        ids(&v),
+        Vec::<String>::new(),
+        "the pair is what the page reads"
+    );
+    spaces_migrations::m0019_xapi_verb_activity_keys::backfill(&owner)
+        .await
+        .unwrap();
+    let (_, v) = get(&lrs, &query).await;
+    assert_eq!(ids(&v), [lea_m1.as_str()]);
+    // One pair per statement, and a second run adds none.
+    spaces_migrations::m0019_xapi_verb_activity_keys::backfill(&owner)
+        .await
+        .unwrap();
+    let pairs = owner
+        .query_one_raw(sea_orm::Statement::from_string(
+            owner.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM xapi_statement_keys WHERE kind = 7",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pairs.try_get::<i64>("", "n").unwrap(), 3);
+}
+
+#[tokio::test]
+async fn pairs_backfilled_on_sqlite() {
+    pairs_backfilled(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn pairs_backfilled_on_postgres() {
+    pairs_backfilled(Backend::Postgres).await;
+}
+
 async fn concurrent_first_mentions(backend: Backend) {
     let app = TestApp::start(backend).await;
     let op = fixtures::operator(&app).await;

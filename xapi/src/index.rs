@@ -24,6 +24,10 @@ pub enum Kind {
     /// Any activity: with context activities, and those of a SubStatement.
     ActivityRelated = 5,
     Registration = 6,
+    /// A verb key and an object activity key of the same statement, as one value: never made by
+    /// [`keys`], but by the store from the key values it writes, so that `verb` with `activity`
+    /// reads one index range.
+    VerbActivity = 7,
 }
 
 impl Kind {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{LrsCredentialId, Result, TenantTx};
 
 use super::entity::{statement, statement_key};
-use super::statements::key_value;
+use super::statements::{key_value, pair_value};
 
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -87,6 +87,14 @@ pub async fn page(
     .into_iter()
     .filter_map(|(kind, value)| value.map(|v| (kind, key_value(&v))))
     .collect();
+    // A verb with an activity (the object's, not a related one) is one key.
+    let verb = keys.iter().position(|(k, _)| *k == Kind::Verb);
+    let activity = keys.iter().position(|(k, _)| *k == Kind::Activity);
+    if let (Some(v), Some(a)) = (verb, activity) {
+        let pair = pair_value(&keys[v].1, &keys[a].1);
+        keys.retain(|(k, _)| *k != Kind::Verb && *k != Kind::Activity);
+        keys.push((Kind::VerbActivity, pair));
+    }
     keys.sort_by_key(|(kind, _)| selectivity_rank(*kind));
 
     use statement::{Column as S, Entity as Statements};
@@ -191,6 +199,7 @@ fn selectivity_rank(kind: Kind) -> u8 {
     match kind {
         Kind::Registration => 0,
         Kind::Agent => 1,
+        Kind::VerbActivity => 2,
         Kind::Activity => 2,
         Kind::AgentRelated => 3,
         Kind::ActivityRelated => 4,

@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{ColumnTrait, QueryFilter, Set};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use spaces_xapi::index;
+use spaces_xapi::index::{self, Kind};
 use uuid::Uuid;
 
 use crate::{Error, LrsCredentialId, Result, TenantTx};
@@ -42,6 +42,28 @@ pub fn key_value(v: &str) -> String {
     } else {
         format!("sha256:{:x}", Sha256::digest(v.as_bytes()))
     }
+}
+
+/// The value of the [`Kind::VerbActivity`] key of a verb key and an activity key (as stored:
+/// `<verb> <activity>`; no IRI holds a space).
+pub fn pair_value(verb_key: &str, activity_key: &str) -> String {
+    key_value(&format!("{verb_key} {activity_key}"))
+}
+
+/// Adds the pairs of a statement's verb and activity keys (its own and those lent by the
+/// statements it refers to), so the pair filter finds what the two filters together find.
+fn with_pairs(keys: &mut BTreeSet<(i16, String)>) {
+    let (verb, activity) = (Kind::Verb.code(), Kind::Activity.code());
+    let pairs: Vec<String> = keys
+        .iter()
+        .filter(|(k, _)| *k == verb)
+        .flat_map(|(_, v)| {
+            keys.iter()
+                .filter(|(k, _)| *k == activity)
+                .map(move |(_, a)| pair_value(v, a))
+        })
+        .collect();
+    keys.extend(pairs.into_iter().map(|p| (Kind::VerbActivity.code(), p)));
 }
 
 /// `stored` as served: UTC, milliseconds.
@@ -246,12 +268,14 @@ pub async fn store(
     let mut key_rows = Vec::new();
     let mut rows = Vec::with_capacity(new.len());
     for n in &new {
-        for (kind, value) in lent.get(&n.id).into_iter().flatten() {
+        let mut keys = lent.get(&n.id).cloned().unwrap_or_default();
+        with_pairs(&mut keys);
+        for (kind, value) in keys {
             key_rows.push(statement_key::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 statement_row: Set(n.row),
-                kind: Set(*kind),
-                value: Set(value.clone()),
+                kind: Set(kind),
+                value: Set(value),
                 stored_ms: Set(stored_ms),
                 ..Default::default()
             });
@@ -352,8 +376,10 @@ async fn lend_forward(
             let Some(target) = r.object_ref.and_then(|t| level.get(&t)) else {
                 continue;
             };
-            let mut all = have.remove(&r.id).unwrap_or_default();
-            for (kind, value) in target.difference(&all) {
+            let had = have.remove(&r.id).unwrap_or_default();
+            let mut all: BTreeSet<(i16, String)> = had.union(target).cloned().collect();
+            with_pairs(&mut all);
+            for (kind, value) in all.difference(&had) {
                 inserts.push(statement_key::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     statement_row: Set(r.id),
@@ -363,7 +389,6 @@ async fn lend_forward(
                     ..Default::default()
                 });
             }
-            all.extend(target.iter().cloned());
             next.insert(r.statement_id, all);
         }
         for chunk in chunks(inserts) {
