@@ -170,7 +170,12 @@ async fn listen(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub
     Ok(pubsub.into_on_message())
 }
 
+#[async_trait::async_trait]
 impl LiveFeed for Live {
+    async fn publish(&self, tenant: TenantId, events: &[Progressed]) {
+        Live::publish(self, tenant, events).await
+    }
+
     fn subscribe(&self, tenant: TenantId) -> broadcast::Receiver<Progressed> {
         match self.spaces.lock() {
             Ok(mut spaces) => spaces

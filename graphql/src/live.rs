@@ -24,8 +24,12 @@ pub const RECHECK: Duration = Duration::from_secs(30);
 
 /// Where subscriptions hear of progress; the gateway implements it (in process, or fed from
 /// Redis). A receiver is bounded: one that falls behind gets `Lagged` and its subscription ends.
+#[async_trait::async_trait]
 pub trait LiveFeed: Send + Sync {
     fn subscribe(&self, tenant: TenantId) -> broadcast::Receiver<Progressed>;
+    /// Announces what a committed transaction moved (to every gateway of the space). Never
+    /// fails: live progress is a courtesy on top of what is stored.
+    async fn publish(&self, tenant: TenantId, events: &[Progressed]);
 }
 
 #[derive(Default)]

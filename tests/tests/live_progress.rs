@@ -323,6 +323,61 @@ fn short_token(app: &TestApp, token: &str, ttl: Duration) -> String {
 }
 
 /// A subscription ends when its token expires, with nothing posted meanwhile.
+/// Progress a platform records through GraphQL (`recordProgress`, its LRS credential as HTTP
+/// Basic) reaches HR and the learner as a posted statement does.
+#[tokio::test]
+async fn live_progress_hears_record_progress() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let op = fixtures::operator(&app).await;
+    let s = setup(&app, &op).await;
+    let lrs = Lrs::of(&app, &s.campus).await;
+    let mut hr = Ws::token(&app, &s.campus.slug, &s.campus.admin_token).await;
+    hr.subscribe("1", PROGRESSED, json!({ "e": s.edition }))
+        .await;
+    let mut lea = Ws::token(&app, &s.campus.slug, &s.learner_token).await;
+    lea.subscribe("m", MINE, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let v = app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "query($id: ID!) { enrolment(id: $id) { edition { modules { id } } } }",
+            json!({ "id": s.enrolment }),
+        )
+        .await;
+    let module = spaces_tests::app::ok(&v)["enrolment"]["edition"]["modules"][0]["id"].clone();
+    let body = json!({
+        "query": "mutation($i: RecordProgressInput!) { recordProgress(input: $i) { enrolmentStatus } }",
+        "variables": { "i": { "enrolmentId": s.enrolment, "moduleId": module, "completed": true } }
+    });
+    let v: Value = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("Host", &lrs.host)
+        .header("Authorization", lrs.authorization())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        spaces_tests::app::ok(&v)["recordProgress"]["enrolmentStatus"],
+        "COMPLETED"
+    );
+
+    let p = hr.payload("1").await;
+    assert_eq!(p["data"]["enrolmentProgressed"]["id"], s.enrolment, "{p}");
+    assert_eq!(
+        p["data"]["enrolmentProgressed"]["status"], "COMPLETED",
+        "{p}"
+    );
+    let p = lea.payload("m").await;
+    assert_eq!(p["data"]["myProgress"]["status"], "COMPLETED", "{p}");
+}
+
 #[tokio::test]
 async fn live_progress_ends_when_the_token_expires() {
     let app = TestApp::start(Backend::Sqlite).await;

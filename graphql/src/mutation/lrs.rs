@@ -122,6 +122,8 @@ impl LrsMutation {
                 )
             })
             .await?;
+        // Committed: subscribers hear of it as of statements posted to the LRS.
+        scope.deps.live.publish(space.id, &r.progressed).await;
         Ok(RecordedProgressGql {
             statement_id: r.statement_id,
             enrolment_status: r.status.into(),

@@ -38,6 +38,8 @@ pub struct Recorded {
     pub statement_id: Uuid,
     pub status: EnrolmentStatus,
     pub grade: Option<f64>,
+    /// What the report moved, for live subscribers once the transaction commits.
+    pub progressed: Vec<super::Progressed>,
 }
 
 pub async fn record(
@@ -114,7 +116,8 @@ pub async fn record(
     // Built here, but checked as any statement is: what the LRS stores is valid xAPI.
     spaces_xapi::statement::check(&statement).map_err(|x| Error::invalid(x.path, x.reason))?;
     let authority = statements::authority(home, credential);
-    statements::store(tx, credential, &authority, now, vec![statement]).await?;
+    let (_, progressed) =
+        statements::store(tx, credential, &authority, now, vec![statement]).await?;
     let e = tx
         .select::<enrolment::Entity>()
         .filter(enrolment::Column::Id.eq(r.enrolment.uuid()))
@@ -125,5 +128,6 @@ pub async fn record(
         statement_id: id,
         status: EnrolmentStatus::from_db(&e.status)?,
         grade: e.grade,
+        progressed,
     })
 }
