@@ -704,3 +704,109 @@ fn sha1_hex(s: &str) -> String {
     use sha1::{Digest, Sha1};
     format!("{:x}", Sha1::digest(s.as_bytes()))
 }
+
+/// HR changes an edition's rules while Léa is enrolled: her progress is judged again by the
+/// new rules at once (the minimum score, a module's `moveOn`), she completes when the new
+/// rules say she has, and completion then stands whatever the rules become.
+async fn rules_changed(backend: Backend) {
+    let s = setup(backend).await;
+    let v = s
+        .app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "query($id: ID!) { enrolment(id: $id) { edition { id } } }",
+            json!({ "id": s.enrolment }),
+        )
+        .await;
+    let edition = ok(&v)["enrolment"]["edition"]["id"].clone();
+    let admin = |query: &'static str, vars: Value| {
+        let app = &s.app;
+        let c = &s.campus;
+        async move {
+            let v = app
+                .gql(Some(&c.slug), Some(&c.admin_token), query, vars)
+                .await;
+            ok(&v).clone()
+        }
+    };
+    let min_score = |n: i32| {
+        admin(
+            "mutation($id: ID!, $n: Int) { updateEdition(id: $id, input: { minScore: $n }) { minScore } }",
+            json!({ "id": edition, "n": n }),
+        )
+    };
+    let quiz_rule = |rule: &'static str| {
+        admin(
+            "mutation($id: ID!, $i: SetEditionModulesInput!) { setEditionModules(id: $id, input: $i) { id } }",
+            json!({ "id": edition, "i": { "modules": [
+                { "title": "Principles", "required": true, "activityIri": M1 },
+                { "title": "Quiz", "required": true, "activityIri": M2, "moveOn": rule },
+                { "title": "Further", "required": false, "activityIri": M3 }
+            ] } }),
+        )
+    };
+    // M1 completed at 80; the quiz completed at 90 but not passed (its rule is PASSED).
+    s.post(json!([
+        statement(&s.email, "completed", M1, Some(0.8)),
+        statement(&s.email, "completed", M2, Some(0.9)),
+    ]))
+    .await;
+    let e = s.seen().await;
+    assert_eq!(
+        (e["status"].clone(), e["progress"]["requiredDone"].clone()),
+        (json!("ACTIVE"), json!(1))
+    );
+
+    // A minimum of 90: M1's 80 no longer reaches it; back to 50, it does again.
+    min_score(90).await;
+    assert_eq!(s.seen().await["progress"]["requiredDone"], 0);
+    min_score(50).await;
+    assert_eq!(s.seen().await["progress"]["requiredDone"], 1);
+    assert!(
+        s.app
+            .jobs_of(&s.campus.id, "enrolment.completed")
+            .await
+            .is_empty(),
+        "nothing completed yet"
+    );
+
+    // The quiz now asks only completion: Léa has done everything, and completes.
+    quiz_rule("COMPLETED").await;
+    let e = s.seen().await;
+    assert_eq!(e["status"], "COMPLETED", "{e}");
+    assert!(e["completedAt"].is_string(), "{e}");
+    assert_eq!(e["progress"]["requiredDone"], 2);
+    assert_eq!(
+        s.app
+            .jobs_of(&s.campus.id, "enrolment.completed")
+            .await
+            .len(),
+        1
+    );
+    // Completion is final: stricter rules afterwards change nothing.
+    quiz_rule("PASSED").await;
+    min_score(95).await;
+    let after = s.seen().await;
+    assert_eq!(
+        (after["status"].clone(), after["completedAt"].clone()),
+        (json!("COMPLETED"), e["completedAt"].clone())
+    );
+    assert_eq!(
+        s.app
+            .jobs_of(&s.campus.id, "enrolment.completed")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn rules_changed_on_sqlite() {
+    rules_changed(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn rules_changed_on_postgres() {
+    rules_changed(Backend::Postgres).await;
+}

@@ -105,7 +105,9 @@ pub struct SetEditionModulesInput {
     pub modules: Vec<EditionModuleInput>,
     /// Needed when the edition has enrolments and the change adds or removes a required
     /// module (or makes one required or optional): that changes what enrolled learners must
-    /// complete. Without it such a change is refused with CONFLICT on `modules`.
+    /// complete. Without it such a change is refused with CONFLICT on `modules`. Once applied,
+    /// active enrolments are judged by the new rules at once: one whose required modules are
+    /// now all done completes.
     #[graphql(default)]
     pub acknowledge_progress_impact: bool,
 }
@@ -237,12 +239,22 @@ impl EditionMutation {
                     .map(|o| o.into_iter().map(Into::into).collect()),
             },
         };
-        scope
+        let rescore = !input.min_score.is_undefined();
+        let now = scope.deps.clock.now();
+        let (e, moved) = scope
             .atomic(async |tx| {
                 let e = editions::update(tx, who, id, patch).await?;
-                edition_gql(tx, e).await
+                // A new minimum score judges the enrolled learners' progress again.
+                let moved = if rescore {
+                    spaces_tenants::progress::reevaluate::edition_rules_changed(tx, id, now).await?
+                } else {
+                    Vec::new()
+                };
+                Ok((edition_gql(tx, e).await?, moved))
             })
-            .await
+            .await?;
+        announce(scope, &moved).await;
+        Ok(e)
     }
 
     /// Tenant admins: replaces the edition's ordered modules (see the input for what an
@@ -257,14 +269,21 @@ impl EditionMutation {
         let who = scope.require_person()?;
         let id: EditionId = parse_id("id", &id)?;
         let list = modules(input.modules);
-        scope
+        let now = scope.deps.clock.now();
+        let (e, moved) = scope
             .atomic(async |tx| {
                 let e =
                     editions::set_modules(tx, who, id, &list, input.acknowledge_progress_impact)
                         .await?;
-                edition_gql(tx, e).await
+                // What learners must do may have changed: their progress is judged again.
+                let moved =
+                    spaces_tenants::progress::reevaluate::edition_rules_changed(tx, id, now)
+                        .await?;
+                Ok((edition_gql(tx, e).await?, moved))
             })
-            .await
+            .await?;
+        announce(scope, &moved).await;
+        Ok(e)
     }
 
     /// Tenant admins: opens a draft or closed edition; it needs a required module.
@@ -367,4 +386,17 @@ async fn transition(ctx: &Context<'_>, id: &ID, to: Transition) -> ApiResult<Edi
             edition_gql(tx, e).await
         })
         .await
+}
+
+/// Tells live subscribers what a committed change of rules moved.
+async fn announce(
+    scope: &crate::scope::RequestScope,
+    moved: &[spaces_tenants::progress::Progressed],
+) {
+    if moved.is_empty() {
+        return;
+    }
+    if let Ok(space) = scope.space() {
+        scope.deps.live.publish(space.id, moved).await;
+    }
 }

@@ -445,7 +445,11 @@ async fn write(
 
 /// The enrolment's grade, and its completion once every current required module is done;
 /// answers whether this call completed it.
-async fn settle(tx: &TenantTx, e: &enrolment::Model, now: DateTime<Utc>) -> Result<bool> {
+pub(super) async fn settle(
+    tx: &TenantTx,
+    e: &enrolment::Model,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let required = tx
         .select::<module::Entity>()
         .filter(module::Column::EditionId.eq(e.edition_id))

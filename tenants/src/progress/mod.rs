@@ -1,7 +1,8 @@
 //! Progress from learning platforms: the space's xAPI learning record store. The credentials
 //! platforms authenticate with ([`credentials`]), the statements they send ([`statements`],
 //! read back through [`query`]) with their attachments ([`attachments`]), and the module
-//! progress they make ([`derive`]).
+//! progress they make ([`derive`]), judged again when an edition's rules change
+//! ([`reevaluate`]).
 
 pub mod attachments;
 pub mod credentials;
@@ -10,6 +11,7 @@ pub mod documents;
 pub(crate) mod entity;
 pub mod query;
 pub mod record;
+pub mod reevaluate;
 pub mod report;
 pub mod statements;
 
