@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod credentials;
 pub mod editions;
 pub mod enrolments;
 pub mod idempotency;
