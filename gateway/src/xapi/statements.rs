@@ -195,13 +195,18 @@ async fn post(state: &AppState, mut x: XRequest) -> Answer {
 }
 
 pub fn json_response(status: StatusCode, v: &Value) -> Response {
+    json_bytes(status, serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// A body already written as JSON.
+fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     (
         status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        serde_json::to_vec(v).unwrap_or_default(),
+        body,
     )
         .into_response()
 }
@@ -346,15 +351,7 @@ fn raw_page(statements: &[String], more: &str) -> Response {
     body.extend_from_slice(b"],\"more\":");
     body.extend_from_slice(&serde_json::to_vec(more).unwrap_or_default());
     body.push(b'}');
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
+    json_bytes(StatusCode::OK, body)
 }
 
 /// The filters of a first page, checked.
