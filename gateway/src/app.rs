@@ -279,6 +279,9 @@ impl App {
             voucher_key,
             live: live.clone(),
         });
+        let credential_jobs = spaces_tenants::credentials::issue::CredentialJobs {
+            links: deps.links.clone(),
+        };
         let schema = build_schema(config.introspection);
         let smtp = config
             .smtp_url
@@ -294,9 +297,10 @@ impl App {
                 redis,
                 live,
                 smtp,
-                jobs: Arc::new(spaces_tenants::jobs::Handlers::new(vec![Arc::new(
-                    spaces_billing::jobs::BillingJobs { learner_checkout },
-                )])),
+                jobs: Arc::new(spaces_tenants::jobs::Handlers::new(vec![
+                    Arc::new(spaces_billing::jobs::BillingJobs { learner_checkout }),
+                    Arc::new(credential_jobs),
+                ])),
                 payments,
             }),
         })
@@ -319,6 +323,7 @@ impl App {
             .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
             .merge(pages::router())
             .merge(crate::xapi::router())
+            .merge(crate::credentials::router())
             .with_state(state.clone());
         if !state.config.cors_origins.is_empty() {
             let origins: Vec<HeaderValue> = state

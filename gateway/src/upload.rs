@@ -1,4 +1,5 @@
-//! Uploads (the GraphQL multipart request): accepted only for `importEnrolments`, only from a
+//! Uploads (the GraphQL multipart request): accepted only for `importEnrolments` and
+//! `uploadSpaceLogo`, only from a
 //! signed-in person of the addressed space, and parsed here with tight limits. async-graphql's
 //! own reader caps every part alike (a multi-MiB `operations` part would pass) and reads before
 //! anyone is checked; this one checks the token before a byte of the body is read, takes at most
@@ -20,7 +21,8 @@ use tokio::io::AsyncWriteExt;
 use crate::graphql_http::Refusal;
 
 /// The only operation that takes a file.
-const UPLOAD_FIELD: &str = "importEnrolments";
+/// The only operations that take a file.
+const UPLOAD_FIELDS: &[&str] = &["importEnrolments", "uploadSpaceLogo"];
 
 fn bad(message: impl Into<String>) -> Refusal {
     Refusal::bad_request(message)
@@ -79,11 +81,12 @@ async fn next_part<'a>(
         .ok_or_else(|| bad(format!("the upload has no {expected} part")))
 }
 
-/// The operation must be a mutation selecting `importEnrolments` and nothing else.
+/// The operation must be a mutation selecting one of [`UPLOAD_FIELDS`] and nothing else.
 fn check_operation(request: &async_graphql::Request) -> Result<(), Refusal> {
     let wrong = || {
         bad(format!(
-            "operations: uploads are accepted only for a mutation with the single field {UPLOAD_FIELD}"
+            "operations: uploads are accepted only for a mutation with the single field {}",
+            UPLOAD_FIELDS.join(" or ")
         ))
     };
     let doc = async_graphql::parser::parse_query(&request.query)
@@ -101,7 +104,7 @@ fn check_operation(request: &async_graphql::Request) -> Result<(), Refusal> {
     let items = &op.node.selection_set.node.items;
     let only_import = op.node.ty == OperationType::Mutation
         && items.len() == 1
-        && matches!(&items[0].node, Selection::Field(f) if f.node.name.node == UPLOAD_FIELD);
+        && matches!(&items[0].node, Selection::Field(f) if UPLOAD_FIELDS.contains(&f.node.name.node.as_str()));
     if only_import { Ok(()) } else { Err(wrong()) }
 }
 

@@ -26,6 +26,7 @@ mod m0016_xapi_documents;
 mod m0017_xapi_attachments;
 mod m0018_progress;
 pub mod m0019_xapi_verb_activity_keys;
+mod m0020_credentials;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_xapi_attachments::Migration),
             Box::new(m0018_progress::Migration),
             Box::new(m0019_xapi_verb_activity_keys::Migration),
+            Box::new(m0020_credentials::Migration),
         ]
     }
 }

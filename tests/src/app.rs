@@ -310,6 +310,8 @@ pub fn ok(v: &Value) -> &Value {
 pub const TENANT_TABLES: &[&str] = &[
     "billing_accounts",
     "charges",
+    "credential_keys",
+    "credentials",
     "edition_modules",
     "edition_organisations",
     "editions",
@@ -337,6 +339,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "registration_settings",
     "registrations",
     "role_grants",
+    "space_logos",
     "subscriptions",
     "tenant_domains",
     "voucher_batches",

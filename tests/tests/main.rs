@@ -8,6 +8,8 @@ mod billing_accounts;
 mod billing_model;
 mod campus;
 mod catalogue;
+mod certificates;
+mod certificates_checks;
 mod charges;
 mod demo;
 mod editions;

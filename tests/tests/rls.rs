@@ -149,6 +149,8 @@ async fn rls_alone_hides_and_protects_another_tenants_rows() {
     spaces_tests::xapi::seed_statement(&app, &a).await;
     // A statement with an attachment (xapi_attachments).
     spaces_tests::xapi::seed_attachment(&app, &a).await;
+    // A signed certificate (credentials, credential_keys) and the space's logo (space_logos).
+    crate::certificates_checks::seed(&app, &op, &a).await;
 
     let tables: Vec<String> = app
         .owner_sql(&format!(

@@ -4,9 +4,11 @@
 //! microcredential, and enrolments, so that a learner's dashboard, HR's views and
 //! `editions(joinable: true)` show real data; billing: a subscription with most seats used, a
 //! priced edition, an issued and a paid invoice; an LRS credential printed with a curl line to
-//! try it. Each capability adds itself here.
+//! try it; Nora's signed certificate with the commands that verify it. Each capability adds
+//! itself here.
 
 mod billing;
+mod certificates;
 mod lrs;
 mod vouchers;
 
@@ -235,6 +237,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
             .to_owned(),
     );
     lines.push(lrs::post_line(&base, &credential, LEARNER_EMAIL));
+    lines.extend(certificates::issue_and_describe(state, tenant, &admin, &base).await?);
     Ok(Some(format!(
         "Demo seeded. Every account's password is {DEMO_PASSWORD:?}. Sign in at /graphql with the header X-Tenant: ocapiat:\n{}",
         lines.join("\n")

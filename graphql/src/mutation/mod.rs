@@ -2,6 +2,7 @@ mod accounts;
 mod auth;
 mod billing_accounts;
 mod catalogue;
+mod certificates;
 pub(crate) mod editions;
 mod enrolments;
 mod funders;
@@ -34,4 +35,5 @@ pub struct Mutation(
     subscriptions::SubscriptionsMutation,
     registration::RegistrationMutation,
     lrs::LrsMutation,
+    certificates::CertificateMutation,
 );

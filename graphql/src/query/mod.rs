@@ -1,5 +1,6 @@
 pub(crate) mod billing_accounts;
 mod catalogue;
+mod certificates;
 mod editions;
 mod enrolments;
 mod funders;
@@ -31,4 +32,5 @@ pub struct Query(
     funders::FunderQuery,
     subscriptions::SubscriptionsQuery,
     lrs::LrsQuery,
+    certificates::CertificateQuery,
 );

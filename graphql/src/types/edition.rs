@@ -287,6 +287,10 @@ impl EditionGql {
     async fn min_score(&self) -> Option<i32> {
         self.edition.min_score
     }
+    /// How long its certificates are valid, in months (their `validUntil`); null: no end.
+    async fn certificate_valid_months(&self) -> Option<i32> {
+        self.edition.certificate_valid_months
+    }
     async fn status(&self) -> EditionStatusGql {
         self.edition.status.into()
     }

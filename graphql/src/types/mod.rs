@@ -3,6 +3,7 @@
 
 pub mod billing_account;
 pub mod catalogue;
+pub mod certificate;
 pub mod edition;
 pub mod enrolment;
 pub mod enrolment_payment;

@@ -164,6 +164,34 @@ impl PersonGql {
         enrolment_connection(&tx, p, wants, page).await
     }
 
+    /// Signed certificates (Open Badges 3.0), newest first: the learner's own on `viewer`,
+    /// HR's view of a person elsewhere.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn certificates(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<
+        Connection<String, crate::types::certificate::CertificateGql, EmptyFields, EmptyFields>,
+    > {
+        use spaces_tenants::credentials::records;
+        let scope = crate::scope::of(ctx);
+        let who = scope.require_person()?;
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let tx = scope.tx().await?;
+        let p = if who.person().map(|(_, p)| p) == Some(self.0.id) {
+            records::mine(&tx, who, page).await?
+        } else {
+            records::list(&tx, who, Some(self.0.id), page).await?
+        };
+        Ok(crate::types::connection(
+            p.map(crate::types::certificate::CertificateGql),
+            |c| c.0.id.uuid(),
+            page.after.is_some(),
+        ))
+    }
+
     /// Roles held, each on an organisation.
     async fn roles(&self, ctx: &Context<'_>) -> ApiResult<Vec<RoleGrantGql>> {
         let scope = crate::scope::of(ctx);

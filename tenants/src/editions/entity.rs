@@ -27,6 +27,7 @@ pub(crate) mod edition {
         pub company_cofunding: bool,
         pub funding_order: Option<String>,
         pub min_score: Option<i32>,
+        pub credential_valid_months: Option<i32>,
         pub status: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

@@ -232,6 +232,8 @@ pub struct Edition {
     pub billing: EditionBilling,
     /// The completion rule: every required module completed and, when set, a score of at least this.
     pub min_score: Option<i32>,
+    /// How long the certificates of this edition are valid, in months; `None`: no end.
+    pub certificate_valid_months: Option<i32>,
     pub status: EditionStatus,
     /// Current modules (not retired), in order.
     pub modules: Vec<Module>,
@@ -299,6 +301,7 @@ impl Edition {
                 funding_order: FundingOrder::from_db(m.funding_order.as_deref())?,
             },
             min_score: m.min_score,
+            certificate_valid_months: m.credential_valid_months,
             status: EditionStatus::from_db(&m.status)?,
             modules,
             created_at: m.created_at,

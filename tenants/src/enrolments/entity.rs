@@ -19,6 +19,8 @@ pub(crate) mod enrolment {
         pub completed_at: Option<DateTimeUtc>,
         /// The mean best score (0–100) on the required modules, once any is scored.
         pub grade: Option<f64>,
+        pub identity_verified_at: Option<DateTimeUtc>,
+        pub identity_verified_source: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -288,6 +288,8 @@ async fn place(
         updated_at: Set(now),
         completed_at: Set(None),
         grade: Set(None),
+        identity_verified_at: Set(None),
+        identity_verified_source: Set(None),
     }
     .insert(&tx.tx)
     .await

@@ -67,4 +67,6 @@ typed_id!(
     EnrolmentEventId,
     ProgressId,
     LrsCredentialId,
+    CredentialId,
+    CredentialKeyId,
 );

@@ -39,9 +39,25 @@ impl OutboxKey {
     }
 
     pub(crate) fn seal(&self, tenant: uuid::Uuid, id: uuid::Uuid, plain: &[u8]) -> Result<String> {
+        self.seal_for(b"", tenant, id, plain)
+    }
+
+    pub(crate) fn open(&self, tenant: uuid::Uuid, id: uuid::Uuid, sealed: &str) -> Result<Vec<u8>> {
+        self.open_for(b"", tenant, id, sealed)
+    }
+
+    /// Sealing for another kind of row (a credential signing key): the `purpose` is bound in
+    /// beside the tenant and the id, so nothing sealed for one use opens as another.
+    pub(crate) fn seal_for(
+        &self,
+        purpose: &[u8],
+        tenant: uuid::Uuid,
+        id: uuid::Uuid,
+        plain: &[u8],
+    ) -> Result<String> {
         let nonce_bytes = random_bytes::<24>()?;
         let nonce = XNonce::from(nonce_bytes);
-        let aad = associated(tenant, id);
+        let aad = associated(purpose, tenant, id);
         let ct = self
             .0
             .encrypt(
@@ -57,7 +73,13 @@ impl OutboxKey {
         Ok(format!("{VERSION}{}", STANDARD.encode(out)))
     }
 
-    pub(crate) fn open(&self, tenant: uuid::Uuid, id: uuid::Uuid, sealed: &str) -> Result<Vec<u8>> {
+    pub(crate) fn open_for(
+        &self,
+        purpose: &[u8],
+        tenant: uuid::Uuid,
+        id: uuid::Uuid,
+        sealed: &str,
+    ) -> Result<Vec<u8>> {
         let unreadable =
             || Error::Internal("an outbox message cannot be opened with this outbox key".into());
         let b64 = sealed.strip_prefix(VERSION).ok_or_else(unreadable)?;
@@ -68,17 +90,19 @@ impl OutboxKey {
         let (n, ct) = raw.split_at(24);
         let mut nonce_bytes = [0u8; 24];
         nonce_bytes.copy_from_slice(n);
-        let aad = associated(tenant, id);
+        let aad = associated(purpose, tenant, id);
         self.0
             .decrypt(&XNonce::from(nonce_bytes), Payload { msg: ct, aad: &aad })
             .map_err(|_| unreadable())
     }
 }
 
-fn associated(tenant: uuid::Uuid, id: uuid::Uuid) -> [u8; 32] {
-    let mut aad = [0u8; 32];
-    aad[..16].copy_from_slice(tenant.as_bytes());
-    aad[16..].copy_from_slice(id.as_bytes());
+/// Tenant, id, then the purpose (none for outbox messages, as they were first sealed).
+fn associated(purpose: &[u8], tenant: uuid::Uuid, id: uuid::Uuid) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(32 + purpose.len());
+    aad.extend_from_slice(tenant.as_bytes());
+    aad.extend_from_slice(id.as_bytes());
+    aad.extend_from_slice(purpose);
     aad
 }
 
@@ -97,6 +121,9 @@ mod tests {
         let other = OutboxKey::from_base64(&OutboxKey::generate_base64()?)?;
         assert!(other.open(t, id, &s).is_err(), "another key");
         assert!(OutboxKey::from_base64("c2hvcnQ=").is_err());
+        let key = k.seal_for(b"credential-key", t, id, b"pkcs8")?;
+        assert_eq!(k.open_for(b"credential-key", t, id, &key)?, b"pkcs8");
+        assert!(k.open(t, id, &key).is_err(), "another purpose");
         Ok(())
     }
 }

@@ -89,7 +89,7 @@ async fn hydrate(tx: &TenantTx, rows: Vec<pathway::Model>) -> Result<Vec<Pathway
         .collect())
 }
 
-async fn load(tx: &TenantTx, id: PathwayId) -> Result<Pathway> {
+pub(crate) async fn load(tx: &TenantTx, id: PathwayId) -> Result<Pathway> {
     let m = tx
         .scoped_select::<pathway::Entity>()
         .filter(pathway::Column::Id.eq(id.uuid()))

@@ -633,3 +633,11 @@ pub fn mbox_sha1sum(email: &str) -> String {
     use sha1::{Digest, Sha1};
     format!("{:x}", Sha1::digest(format!("mailto:{email}").as_bytes()))
 }
+
+/// "Given Family" of a person of this space, without access checks (for pages that show a
+/// name the person chose to show); `None` for an unknown person.
+pub async fn display_name(tx: &TenantTx, id: PersonId) -> Result<Option<String>> {
+    Ok(model(tx, id)
+        .await?
+        .map(|m| format!("{} {}", m.given_name, m.family_name)))
+}

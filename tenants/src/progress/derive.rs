@@ -11,7 +11,7 @@
 //! after it, completion stands and the voiding is reported on the enrolment's history.
 //! Statements about unknown actors or activities are counted for the admins' report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter, Set};
@@ -31,6 +31,10 @@ use super::query;
 const VERB: &str = "http://adlnet.gov/expapi/verbs/";
 /// The job certificates pick up once an enrolment completes.
 pub const COMPLETED_JOB: &str = "enrolment.completed";
+/// The xAPI extension (in `context.extensions` or `result.extensions`) by which an LMS says
+/// the learner's identity was verified at this assessment: `true` on a passed or completed
+/// statement records it on the enrolment, and its certificate says so.
+pub const IDENTITY_VERIFIED_EXTENSION: &str = "urn:spaces:xapi:identity-verified";
 
 /// What one statement says about a module.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -77,6 +81,7 @@ struct About {
     ifi: Ifi,
     registration: Option<Uuid>,
     fact: Fact,
+    identity_verified: bool,
 }
 
 fn about(s: &Value) -> Option<About> {
@@ -98,6 +103,14 @@ fn about(s: &Value) -> Option<About> {
             .and_then(Value::as_str)
             .and_then(|r| Uuid::parse_str(r).ok()),
         fact: Fact::of(s),
+        identity_verified: ["/context/extensions", "/result/extensions"]
+            .iter()
+            .any(|at| {
+                s.pointer(at)
+                    .and_then(|x| x.get(IDENTITY_VERIFIED_EXTENSION))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            }),
     })
 }
 
@@ -269,6 +282,7 @@ pub(crate) async fn apply(
     // Unknown activities and actors, counted.
     let mut unmatched: BTreeMap<(&str, String), i64> = BTreeMap::new();
     let mut facts: BTreeMap<(Uuid, Uuid), Fact> = BTreeMap::new();
+    let mut verified: BTreeSet<Uuid> = BTreeSet::new();
     for a in &new {
         if !w.modules.contains_key(&a.activity) {
             *unmatched
@@ -284,10 +298,22 @@ pub(crate) async fn apply(
             // Completion is final: what comes after it is stored, and moves nothing.
             if e.status == "active" {
                 facts.entry((e.id, m.id)).or_default().merge(a.fact);
+                if a.identity_verified && (a.fact.passed || a.fact.completed) {
+                    verified.insert(e.id);
+                }
             }
         }
     }
     count_unmatched(tx, &unmatched, now).await?;
+    for e in &verified {
+        crate::credentials::records::mark_identity_verified(
+            tx,
+            crate::EnrolmentId::from_uuid(*e),
+            crate::credentials::records::IdentitySource::Lms,
+            now,
+        )
+        .await?;
+    }
 
     let mut refold: BTreeMap<(Uuid, Uuid), Vec<String>> = BTreeMap::new();
     for a in &gone {

@@ -551,6 +551,8 @@ pub async fn import(
             updated_at: Set(now),
             completed_at: Set(None),
             grade: Set(None),
+            identity_verified_at: Set(None),
+            identity_verified_source: Set(None),
         });
         event_rows.push(event::ActiveModel {
             tenant_id: Set(tenant),
