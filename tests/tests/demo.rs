@@ -297,3 +297,77 @@ async fn the_demo_prints_an_lrs_credential_on_sqlite() {
 async fn the_demo_prints_an_lrs_credential_on_postgres() {
     the_demo_prints_an_lrs_credential(Backend::Postgres).await;
 }
+
+/// The certificate id in the printed verify line (`.../verify/<id>`).
+fn certificate_to_try(printed: &str) -> String {
+    let line = printed
+        .lines()
+        .find(|l| l.contains("/verify/"))
+        .unwrap_or_else(|| panic!("no certificate to verify in {printed}"));
+    let after = line.split("/verify/").nth(1).unwrap();
+    after
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect()
+}
+
+async fn the_demo_prints_a_signed_certificate(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let printed = spaces_gateway::demo::seed(&app.state)
+        .await
+        .unwrap()
+        .expect("a fresh server seeds the demo");
+    assert!(printed.contains("Nora's \"HACCP"), "{printed}");
+    let id = certificate_to_try(&printed);
+    // As the printed curls do: the verdict, then the JWT presented back.
+    let v: Value = app
+        .client
+        .get(format!("{}/verify/{id}", app.base))
+        .header("X-Tenant", "ocapiat")
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["valid"], true, "{v}");
+    // Nora made it public: her name shows.
+    assert_eq!(v["credential"]["learner"], "Nora Biscuiterie Leroy", "{v}");
+    let jwt = app
+        .client
+        .get(format!("{}/credentials/{id}.jwt", app.base))
+        .header("X-Tenant", "ocapiat")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let v: Value = app
+        .client
+        .post(format!("{}/verify", app.base))
+        .header("X-Tenant", "ocapiat")
+        .header("Content-Type", "application/vc+jwt")
+        .body(jwt.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["valid"], true, "{v}");
+    let payload = crate::certificates::decode(jwt.split('.').nth(1).unwrap());
+    assert_eq!(payload["credentialSubject"]["identityVerified"], true);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_demo_prints_a_signed_certificate_on_sqlite() {
+    the_demo_prints_a_signed_certificate(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_demo_prints_a_signed_certificate_on_postgres() {
+    the_demo_prints_a_signed_certificate(Backend::Postgres).await;
+}

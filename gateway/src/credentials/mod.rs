@@ -146,8 +146,8 @@ async fn issuer(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
         Ok(v) => v,
         Err(r) => return r,
     };
-    let has_logo = match spaces_tenants::credentials::logo::get(&tx).await {
-        Ok(l) => l.is_some(),
+    let has_logo = match spaces_tenants::credentials::logo::exists(&tx).await {
+        Ok(l) => l,
         Err(e) => return unavailable(e),
     };
     let facts = IssuerFacts {
@@ -351,7 +351,11 @@ async fn verify_stored(
         _ => None,
     };
     if wants(&headers, "text/html") && !wants(&headers, "application/json") {
-        return page::render(&space, &urls, &verdict, name.as_deref());
+        let has_logo = match spaces_tenants::credentials::logo::exists(&tx).await {
+            Ok(l) => l,
+            Err(e) => return unavailable(e),
+        };
+        return page::render(&space, &urls, &verdict, name.as_deref(), has_logo);
     }
     verdict_json(&urls, &verdict, name.as_deref())
 }

@@ -91,7 +91,13 @@ fn words(locale: Locale) -> Words {
     }
 }
 
-pub fn render(space: &Space, urls: &Urls, v: &Verdict, name: Option<&str>) -> Response {
+pub fn render(
+    space: &Space,
+    urls: &Urls,
+    v: &Verdict,
+    name: Option<&str>,
+    has_logo: bool,
+) -> Response {
     let w = words(space.locale);
     let date = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
     let mut rows: Vec<(&str, String)> = Vec::new();
@@ -115,12 +121,12 @@ pub fn render(space: &Space, urls: &Urls, v: &Verdict, name: Option<&str>) -> Re
         }
     }
     let b = &space.branding;
-    let id = v.record.as_ref().map(|c| c.id.uuid()).unwrap_or_default();
+    let id = v.record.as_ref().map(|c| c.id.uuid());
     let ctx = context! {
         lang => space.locale.as_str(),
         title => w.title,
         space => &space.display_name,
-        logo => v.record.as_ref().map(|_| urls.logo()),
+        logo => has_logo.then(|| urls.logo()),
         primary => b.primary_colour.as_deref().unwrap_or("#1f4e79"),
         accent => b.accent_colour.as_deref().unwrap_or("#f39200"),
         valid => v.valid(),
@@ -128,8 +134,8 @@ pub fn render(space: &Space, urls: &Urls, v: &Verdict, name: Option<&str>) -> Re
         reason => v.failure.map(|f| reason(space.locale, f)),
         rows => rows,
         how => w.how,
-        json_link => urls.credential(id),
-        jwt_link => format!("{}.jwt", urls.credential(id)),
+        json_link => id.map(|id| urls.credential(id)),
+        jwt_link => id.map(|id| format!("{}.jwt", urls.credential(id))),
         issuer_link => urls.issuer(),
         issuer_word => w.issuer,
     };

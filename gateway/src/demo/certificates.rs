@@ -36,7 +36,7 @@ pub async fn issue_and_describe(
         format!("    curl -s -H 'X-Tenant: ocapiat' -H 'Accept: application/json' {base}/verify/{id}   (or open it in a browser with Host ocapiat.localhost)"),
         format!("    curl -s -H 'X-Tenant: ocapiat' {base}/credentials/{id}.jwt | curl -s -H 'X-Tenant: ocapiat' -H 'Content-Type: application/vc+jwt' --data-binary @- {base}/verify"),
         format!("    the credential {base}/credentials/{id}, its key {base}/credentials/keys, the revocation list {base}/credentials/status/1, the issuer {base}/issuer (each with -H 'X-Tenant: ocapiat')"),
-        "    as Nora (nora@durand.localhost): { viewer { certificates { edges { node { achievementName verifyUrl pdfUrl } } } } }, then GET the pdfUrl with her bearer token".to_owned(),
+        "    as Nora (nora@leroy.localhost): { viewer { certificates { edges { node { achievementName verifyUrl pdfUrl } } } } }, then GET the pdfUrl with her bearer token".to_owned(),
     ])
 }
 

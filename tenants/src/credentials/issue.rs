@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use super::document::{self, AchievementFacts, CredentialFacts, IssuerFacts, Urls};
-use super::entity::{credential, logo};
+use super::entity::credential;
 use super::keys;
 use super::status::LIST_SIZE;
 use crate::auth::secret::random_bytes;
@@ -325,7 +325,7 @@ async fn sign(
         .await?
         .ok_or_else(|| Error::Internal("the learner vanished".into()))?;
     let space = spaces::current(tx).await?;
-    let has_logo = tx.select::<logo::Entity>().count().await? > 0;
+    let has_logo = super::logo::exists(tx).await?;
     let issuer = IssuerFacts {
         name: space.display_name.clone(),
         email: space.branding.support_email.clone(),

@@ -38,6 +38,11 @@ pub async fn get(tx: &TenantTx) -> Result<Option<Logo>> {
     }))
 }
 
+/// Whether the space has uploaded a logo (without reading it).
+pub async fn exists(tx: &TenantTx) -> Result<bool> {
+    Ok(tx.select::<logo::Entity>().count().await? > 0)
+}
+
 /// Tenant admins: the space's logo, replacing any before. A file that is not a PNG or JPEG
 /// within the limits is refused on `file`, and nothing changes.
 pub async fn set(
