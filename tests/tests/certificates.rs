@@ -431,11 +431,15 @@ async fn walk(backend: Backend) {
         .gql(
             Some(&s.campus.slug),
             Some(&s.campus.admin_token),
-            "query($p: ID!) { certificates { edges { node { id } } } person(id: $p) { certificates { edges { node { id achievementName } } } } }",
+            "query($p: ID!) { certificates { edges { node { id person { email } } } } person(id: $p) { certificates { edges { node { id achievementName } } } } }",
             json!({ "p": s.lea }),
         )
         .await;
     assert_eq!(ok(&v)["certificates"]["edges"][0]["node"]["id"], c["id"]);
+    assert_eq!(
+        ok(&v)["certificates"]["edges"][0]["node"]["person"]["email"],
+        s.email.as_str()
+    );
     assert_eq!(
         ok(&v)["person"]["certificates"]["edges"][0]["node"]["achievementName"],
         "Hygiène HACCP"
@@ -486,14 +490,17 @@ async fn walk(backend: Backend) {
         bit(&list["credentialSubject"]["encodedList"], index),
         "revoked in the list"
     );
-    // The list credential is signed too.
+    // What a verifier gets by default is the signed list.
     let r = s
-        .get(
-            entry["statusListCredential"].as_str().unwrap(),
-            "application/vc+jwt",
-        )
+        .get(entry["statusListCredential"].as_str().unwrap(), "*/*")
         .await;
+    assert_eq!(r.headers()["content-type"], "application/vc+jwt");
     let list_jwt = r.text().await.unwrap();
+    let signed_list = decode(list_jwt.split('.').nth(1).unwrap());
+    assert_eq!(
+        signed_list["credentialSubject"]["encodedList"],
+        list["credentialSubject"]["encodedList"]
+    );
     assert!(ring_verifies(&s.app, &list_jwt).await);
     let v: Value = s
         .get(verify, "application/json")

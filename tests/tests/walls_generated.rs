@@ -42,6 +42,7 @@ enum Kind {
     VoucherBatch,
     LrsCredential,
     Module,
+    Certificate,
 }
 
 impl Kind {
@@ -56,6 +57,7 @@ impl Kind {
 const ID_KINDS: &[(&str, Kind)] = &[
     ("RecordProgressInput.enrolmentId", Kind::Enrolment),
     ("RecordProgressInput.moduleId", Kind::Module),
+    ("enrolmentId", Kind::Enrolment),
     ("personId", Kind::Person),
     ("organisationId", Kind::Organisation),
     ("parentId", Kind::Organisation),
@@ -94,6 +96,7 @@ const TYPE_KINDS: &[(&str, Kind)] = &[
     ("Funder", Kind::Funder),
     ("VoucherBatch", Kind::VoucherBatch),
     ("LrsCredential", Kind::LrsCredential),
+    ("Certificate", Kind::Certificate),
 ];
 
 /// Plausible values (JSON), by `Owner.name` or by name alone. An `Owner.name` entry also fills

@@ -12,6 +12,7 @@
 
 mod page;
 mod pdf;
+mod status_list;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use spaces_tenants::credentials::document::{self, IssuerFacts, Urls};
 use spaces_tenants::credentials::records::{self, Certificate};
-use spaces_tenants::credentials::{keys, status, verify};
+use spaces_tenants::credentials::{keys, verify};
 use spaces_tenants::spaces::Space;
 use spaces_tenants::{CredentialId, CredentialKeyId, TenantTx};
 
@@ -41,10 +42,14 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/logo", get(logo))
         .route("/credentials/keys", get(jwks))
         .route("/credentials/keys/{id}", get(jwk))
-        .route("/credentials/status/{list}", get(status_list))
+        .route("/credentials/status/{list}", get(status_list::serve))
         .route("/credentials/{file}", get(credential))
         .route("/verify/{id}", get(verify_stored))
-        .route("/verify", axum::routing::post(verify_presented))
+        .route(
+            "/verify",
+            axum::routing::post(verify_presented)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_PRESENTED)),
+        )
 }
 
 pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -58,11 +63,11 @@ pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Respo
     )
 }
 
-fn not_found(what: &str) -> Response {
+pub(crate) fn not_found(what: &str) -> Response {
     json_error(StatusCode::NOT_FOUND, "NOT_FOUND", what)
 }
 
-fn unavailable(e: spaces_tenants::Error) -> Response {
+pub(crate) fn unavailable(e: spaces_tenants::Error) -> Response {
     tracing::warn!(error = %e, "a credentials route failed");
     json_error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -102,7 +107,7 @@ pub(crate) fn answer(
     r
 }
 
-fn json_answer(v: &Value, cache: bool) -> Response {
+pub(crate) fn json_answer(v: &Value, cache: bool) -> Response {
     answer(
         StatusCode::OK,
         "application/json",
@@ -134,7 +139,7 @@ pub(crate) async fn open(
     Ok((space, tx, urls))
 }
 
-fn wants(headers: &HeaderMap, media: &str) -> bool {
+pub(crate) fn wants(headers: &HeaderMap, media: &str) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -212,60 +217,6 @@ async fn jwk(
             true,
         ),
         Ok(None) => not_found("no such key in this space"),
-        Err(e) => unavailable(e),
-    }
-}
-
-async fn status_list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(list): Path<String>,
-) -> Response {
-    let (space, tx, urls) = match open(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let Some(list) = list.parse::<i32>().ok().filter(|l| *l >= 1) else {
-        return not_found("no such status list in this space");
-    };
-    let built = async {
-        if !records::list_exists(&tx, list).await? {
-            return Ok(None);
-        }
-        let revoked = records::revoked_in(&tx, list).await?;
-        let encoded = status::encode(&revoked)?;
-        let now = state.deps.clock.now();
-        let id = urls.status_list(list);
-        let vc = json!({
-            "@context": [document::VC_CONTEXT],
-            "id": id,
-            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-            "issuer": urls.issuer(),
-            "name": format!("{}: revocations", space.display_name),
-            "validFrom": document::time(now),
-            "credentialSubject": {
-                "id": format!("{id}#list"),
-                "type": "BitstringStatusList",
-                "statusPurpose": "revocation",
-                "encodedList": encoded,
-            },
-            "iss": urls.issuer(),
-            "jti": id,
-            "nbf": now.timestamp(),
-        });
-        let jwt = if wants(&headers, JWT_MEDIA) {
-            let (kid, key) = spaces_tenants::credentials::keys::current_signing(&tx, now).await?;
-            Some(key.sign(&urls.key(kid.uuid()), &vc)?)
-        } else {
-            None
-        };
-        tx.commit().await?;
-        Ok::<_, spaces_tenants::Error>(Some((vc, jwt)))
-    };
-    match built.await {
-        Ok(Some((_, Some(jwt)))) => answer(StatusCode::OK, JWT_MEDIA, jwt.into_bytes(), false),
-        Ok(Some((vc, None))) => json_answer(&vc, false),
-        Ok(None) => not_found("no such status list in this space"),
         Err(e) => unavailable(e),
     }
 }

@@ -126,7 +126,8 @@ pub fn render(
         lang => space.locale.as_str(),
         title => w.title,
         space => &space.display_name,
-        logo => has_logo.then(|| urls.logo()),
+        // Relative: the page may be read on a custom domain, and its CSP allows only 'self'.
+        logo => has_logo.then_some("/logo"),
         primary => b.primary_colour.as_deref().unwrap_or("#1f4e79"),
         accent => b.accent_colour.as_deref().unwrap_or("#f39200"),
         valid => v.valid(),

@@ -43,8 +43,17 @@ fn transcript(lang: Lang, p: &Value, identity_verified: bool) -> Vec<(String, St
     let mut add = |en: &str, fr_word: &str, v: String| {
         rows.push((if fr { fr_word } else { en }.to_owned(), v));
     };
+    // French writes decimals with a comma.
+    let number = |x: f64| {
+        let s = format!("{}", (x * 100.0).round() / 100.0);
+        if fr { s.replace('.', ",") } else { s }
+    };
     if let Some(s) = cmf["studyLoad"].as_str() {
-        add("Study time", "Durée d'apprentissage", s.to_owned());
+        let words = match cmf["studyHours"].as_f64() {
+            Some(h) if fr => format!("{} heure{}", number(h), if h >= 2.0 { "s" } else { "" }),
+            _ => s.to_owned(),
+        };
+        add("Study time", "Durée d'apprentissage", words);
     }
     if let Some(s) = cmf["ectsText"].as_str() {
         add("Credits", "Crédits", s.to_owned());
@@ -53,8 +62,11 @@ fn transcript(lang: Lang, p: &Value, identity_verified: bool) -> Vec<(String, St
         let l: Vec<String> = levels.iter().map(|v| v.to_string()).collect();
         add("EQF level", "Niveau CEC", l.join("–"));
     }
-    if let Some(g) = p["credentialSubject"]["result"][0]["value"].as_str() {
-        add("Grade", "Note", format!("{g} / 100"));
+    if let Some(g) = p["credentialSubject"]["result"][0]["value"]
+        .as_str()
+        .and_then(|g| g.parse::<f64>().ok())
+    {
+        add("Grade", "Note", format!("{} / 100", number(g)));
     }
     if let Some(a) = cmf["assessmentType"].as_str() {
         let words = match (a, fr) {
@@ -217,4 +229,36 @@ pub async fn download(state: &AppState, headers: &HeaderMap, id: CredentialId) -
         HeaderValue::from_static("nosniff"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_transcript_speaks_the_spaces_language() {
+        let p = serde_json::json!({ "credentialSubject": {
+            "result": [{ "value": "87.5" }],
+            "achievement": { "cmf": { "studyHours": 12.5, "studyLoad": "12.5 hours",
+                "ectsText": "1 ECTS", "eqfLevels": [4, 5], "assessmentType": "id-verified-summative",
+                "microcredential": true } } } });
+        let fr = transcript(Lang::Fr, &p, true);
+        let get = |rows: &[(String, String)], k: &str| {
+            rows.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            get(&fr, "Durée d'apprentissage").as_deref(),
+            Some("12,5 heures")
+        );
+        assert_eq!(get(&fr, "Note").as_deref(), Some("87,5 / 100"));
+        assert_eq!(get(&fr, "Niveau CEC").as_deref(), Some("4–5"));
+        assert_eq!(get(&fr, "Identité vérifiée").as_deref(), Some("Oui"));
+        let en = transcript(Lang::En, &p, false);
+        assert_eq!(get(&en, "Study time").as_deref(), Some("12.5 hours"));
+        assert_eq!(get(&en, "Grade").as_deref(), Some("87.5 / 100"));
+        assert_eq!(get(&en, "Identity verified").as_deref(), Some("No"));
+        assert_eq!(get(&en, "Microcredential").as_deref(), Some("Yes (CMF)"));
+    }
 }

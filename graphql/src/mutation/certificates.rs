@@ -48,6 +48,7 @@ impl CertificateMutation {
             .atomic(async |tx| {
                 Ok(CertificateGql(
                     records::revoke(tx, who, id, &reason, now).await?,
+                    None,
                 ))
             })
             .await
@@ -67,6 +68,7 @@ impl CertificateMutation {
             .atomic(async |tx| {
                 Ok(CertificateGql(
                     records::set_public(tx, who, id, public).await?,
+                    None,
                 ))
             })
             .await
@@ -137,6 +139,12 @@ impl CertificateMutation {
     async fn upload_space_logo(&self, ctx: &Context<'_>, file: Upload) -> ApiResult<SpaceLogoGql> {
         let scope = crate::scope::of(ctx);
         let who = scope.require_person()?;
+        // Who may, before a byte of the file is read.
+        if !who.is_tenant_admin() {
+            return Err(ApiError::forbidden(
+                "the space's logo needs the tenant admin role",
+            ));
+        }
         let mut content = Vec::new();
         file.value(ctx)
             .map_err(|_| ApiError::bad_input("file", "no file was uploaded"))?

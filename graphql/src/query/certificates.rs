@@ -5,8 +5,7 @@ use spaces_tenants::kernel::page::PageRequest;
 use spaces_tenants::{CredentialId, PersonId};
 
 use crate::error::{ApiResult, parse_id};
-use crate::types::certificate::CertificateGql;
-use crate::types::connection;
+use crate::types::certificate::{CertificateGql, certificate_connection};
 
 #[derive(Default)]
 pub struct CertificateQuery;
@@ -32,11 +31,7 @@ impl CertificateQuery {
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = scope.tx().await?;
         let p = records::list(&tx, who, person, page).await?;
-        Ok(connection(
-            p.map(CertificateGql),
-            |c| c.0.id.uuid(),
-            page.after.is_some(),
-        ))
+        certificate_connection(ctx, &tx, p, page.after.is_some()).await
     }
 
     /// One certificate: the learner's own, or of a person the caller may read.
@@ -45,6 +40,6 @@ impl CertificateQuery {
         let who = scope.require_person()?;
         let id: CredentialId = parse_id("id", &id)?;
         let tx = scope.tx().await?;
-        Ok(CertificateGql(records::get(&tx, who, id).await?))
+        Ok(CertificateGql(records::get(&tx, who, id).await?, None))
     }
 }

@@ -185,11 +185,7 @@ impl PersonGql {
         } else {
             records::list(&tx, who, Some(self.0.id), page).await?
         };
-        Ok(crate::types::connection(
-            p.map(crate::types::certificate::CertificateGql),
-            |c| c.0.id.uuid(),
-            page.after.is_some(),
-        ))
+        crate::types::certificate::certificate_connection(ctx, &tx, p, page.after.is_some()).await
     }
 
     /// Roles held, each on an organisation.

@@ -17,6 +17,8 @@ use crate::pathways::cmf::{format_ects, format_hours};
 
 pub const VC_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 pub const OB_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// The achievement's one result description: the grade, a percentage.
+const GRADE: &str = "urn:spaces:result:grade-percent";
 /// Europass's EQF levels, as URIs an alignment can point to.
 const EQF_URI: &str = "http://data.europa.eu/snb/eqf/";
 
@@ -197,6 +199,14 @@ fn achievement(a: &AchievementFacts, issuer: &Value) -> Value {
         "criteria": { "narrative": format!("Completed every required {}:\n{narrative}", &what[..what.len() - 1]) },
         "creator": issuer,
         "creditsAvailable": a.ects_halves as f64 / 2.0,
+        "resultDescription": [{
+            "id": GRADE,
+            "type": ["ResultDescription"],
+            "name": "Grade",
+            "resultType": "Percent",
+            "valueMin": "0",
+            "valueMax": "100",
+        }],
         "cmf": {
             "studyHours": a.study_minutes as f64 / 60.0,
             "studyLoad": format_hours(a.study_minutes),
@@ -247,7 +257,7 @@ pub fn credential(
         subject["result"] = json!([{
             "type": ["Result"],
             "value": format!("{g}"),
-            "resultDescription": "urn:spaces:result:grade-percent",
+            "resultDescription": GRADE,
             "status": "Completed",
         }]);
     }

@@ -332,32 +332,93 @@ async fn sign(
         has_logo,
     };
     let (key_id, signing_key) = keys::current_signing(tx, now).await?;
-    let (list, index) = status_slot(tx).await?;
+    let salt = crate::auth::secret::new_token()?;
+    // A slot taken meanwhile by another issuance: draw again (the source's own conflict ends it).
+    for _ in 0..8 {
+        let (list, index) = status_slot(tx).await?;
+        let done = sign_into(
+            tx,
+            urls,
+            &origin,
+            a,
+            &learner,
+            valid_months,
+            now,
+            Slot {
+                key: (key_id, &signing_key),
+                list,
+                index,
+                email: &p.email,
+                salt: &salt,
+                issuer: &issuer,
+            },
+        )
+        .await?;
+        match done {
+            Signed::Inserted(id) => return Ok(Some(id)),
+            Signed::Exists => return Ok(None),
+            Signed::SlotTaken => continue,
+        }
+    }
+    Err(Error::Internal(
+        "no free status list slot after 8 draws".into(),
+    ))
+}
+
+struct Slot<'a> {
+    key: (crate::CredentialKeyId, &'a super::signing::SigningKey),
+    list: i32,
+    index: i32,
+    email: &'a str,
+    salt: &'a str,
+    issuer: &'a IssuerFacts,
+}
+
+enum Signed {
+    Inserted(Uuid),
+    Exists,
+    SlotTaken,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sign_into(
+    tx: &TenantTx,
+    urls: &Urls,
+    origin: &Origin,
+    a: &AchievementFacts,
+    learner: &Learner,
+    valid_months: Option<i32>,
+    now: DateTime<Utc>,
+    slot: Slot<'_>,
+) -> Result<Signed> {
+    let (key_id, signing_key) = slot.key;
+    let (list, index) = (slot.list, slot.index);
     // Random (v4-shaped) so the URL cannot be guessed; never a time-ordered id.
     let id = uuid::Builder::from_random_bytes(random_bytes::<16>()?).into_uuid();
+    // Valid for its period from completion, whenever the job ran.
     let valid_until = valid_months
         .and_then(|m| u32::try_from(m).ok())
-        .and_then(|m| now.checked_add_months(Months::new(m)));
+        .and_then(|m| learner.completed_at.checked_add_months(Months::new(m)));
     let facts = CredentialFacts {
         id,
         key: key_id.uuid(),
         status_list: list,
         status_index: index,
         subject: document::subject_id(tx.tenant_uuid(), learner.person),
-        email: p.email.clone(),
-        salt: crate::auth::secret::new_token()?,
+        email: slot.email.to_owned(),
+        salt: slot.salt.to_owned(),
         grade: learner.grade,
         identity_verified: learner.identity_verified,
         completed_at: learner.completed_at,
         issued_at: now,
         valid_until,
     };
-    let payload = document::credential(urls, &issuer, a, &facts);
+    let payload = document::credential(urls, slot.issuer, a, &facts);
     let jwt = signing_key.sign(&urls.key(key_id.uuid()), &payload)?;
     let row = credential::ActiveModel {
         tenant_id: Set(tx.tenant_uuid()),
         id: Set(id),
-        source: Set(origin.source),
+        source: Set(origin.source.clone()),
         kind: Set(if a.pathway { "pathway" } else { "edition" }.into()),
         person_id: Set(learner.person),
         enrolment_id: Set(origin.enrolment),
@@ -376,18 +437,20 @@ async fn sign(
         revoked_reason: Set(None),
         revoked_by: Set(None),
     };
-    // The source's unique index: a credential recorded meanwhile wins and this one is dropped
-    // unsigned-for-anyone (it was never stored or shown).
+    // Any unique index: a credential of this source recorded meanwhile wins (this one was never
+    // stored or shown), or the status slot was taken and another is drawn.
     let inserted = credential::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([credential::Column::TenantId, credential::Column::Source])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
         .try_insert()
         .exec_without_returning(&tx.tx)
         .await?;
-    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0).then_some(id))
+    if matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+        Ok(Signed::Inserted(id))
+    } else if exists(tx, &origin.source).await? {
+        Ok(Signed::Exists)
+    } else {
+        Ok(Signed::SlotTaken)
+    }
 }
 
 /// A free random index in the space's current list.

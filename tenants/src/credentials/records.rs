@@ -311,6 +311,18 @@ pub async fn record_identity_verified(
     if known == 0 {
         return Err(Error::not_found_field("enrolmentId", "no such enrolment"));
     }
+    // A signed certificate is never re-signed: the check would show nowhere.
+    let signed = tx
+        .select::<credential::Entity>()
+        .filter(credential::Column::Source.eq(format!("enrolment:{enrolment_id}")))
+        .count()
+        .await?;
+    if signed > 0 {
+        return Err(Error::invalid(
+            "enrolmentId",
+            "its certificate is already signed; record identity checks before completion",
+        ));
+    }
     mark_identity_verified(tx, enrolment_id, IdentitySource::Admin, now).await?;
     Ok(())
 }

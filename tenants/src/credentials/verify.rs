@@ -172,6 +172,10 @@ pub async fn presented(
         Some(Failure::NotYetValid)
     } else if payload["exp"].as_i64().is_some_and(|exp| now_s >= exp) {
         Some(Failure::Expired)
+    } else if record.key != key_id.uuid() || record.jwt != jwt.trim() {
+        // The space signed each credential once: a copy that differs from it, or names another
+        // of its keys (a retired one, say), is not what the space issued.
+        Some(Failure::Signature)
     } else if revoked(tx, &payload, record).await? {
         Some(Failure::Revoked)
     } else {

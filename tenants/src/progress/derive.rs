@@ -298,7 +298,8 @@ pub(crate) async fn apply(
             // Completion is final: what comes after it is stored, and moves nothing.
             if e.status == "active" {
                 facts.entry((e.id, m.id)).or_default().merge(a.fact);
-                if a.identity_verified && (a.fact.passed || a.fact.completed) {
+                // An assessment is a required module; an optional one proves nothing here.
+                if a.identity_verified && m.required && (a.fact.passed || a.fact.completed) {
                     verified.insert(e.id);
                 }
             }

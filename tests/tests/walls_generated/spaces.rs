@@ -168,8 +168,11 @@ pub(super) async fn rich_a(app: &TestApp, op: &str, courses: &[String]) -> Space
     spaces_tests::xapi::seed_statement(app, &a).await;
     // A statement of A with an attachment (xapi_attachments).
     spaces_tests::xapi::seed_attachment(app, &a).await;
+    // A's logo and a signed certificate (space_logos, credential_keys, credentials).
+    let certificate = crate::certificates_checks::seed(app, op, &a).await;
     let modules = module_ids(app, &a, &self_ed).await;
     let ids = BTreeMap::from([
+        (Kind::Certificate, vec![certificate]),
         (Kind::Module, modules),
         (Kind::BillingAccount, vec![root_account, account]),
         (Kind::Invoice, vec![invoice]),
@@ -242,7 +245,9 @@ pub(super) async fn plain_b(app: &TestApp, op: &str, courses: &[String], provide
     let (funder, batch, _) = crate::funders::funder_with_batch(app, &b).await;
     let (lrs_credential, _, _) = crate::lrs_credentials::credential(app, &b).await;
     let module = module_ids(app, &b, &edition).await.remove(0);
+    let certificate = crate::certificates_checks::seed(app, op, &b).await;
     let rows = BTreeMap::from([
+        (Kind::Certificate, certificate),
         (Kind::Module, module),
         (Kind::Funder, funder),
         (Kind::VoucherBatch, batch),
