@@ -359,6 +359,17 @@ async fn the_demo_prints_a_signed_certificate(backend: Backend) {
     assert_eq!(v["valid"], true, "{v}");
     let payload = crate::certificates::decode(jwt.split('.').nth(1).unwrap());
     assert_eq!(payload["credentialSubject"]["identityVerified"], true);
+    // The campus's uploaded logo brands its issuer profile.
+    let logo = payload["issuer"]["image"]["id"].as_str().unwrap();
+    assert!(logo.ends_with("/logo"), "{payload}");
+    let r = app
+        .client
+        .get(format!("{}/logo", app.base))
+        .header("X-Tenant", "ocapiat")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "image/png");
     app.stop().await;
 }
 

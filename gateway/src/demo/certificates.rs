@@ -8,6 +8,22 @@ use spaces_tenants::{Principal, TenantId, TenantTx};
 
 use crate::app::AppState;
 
+/// The logo the campus uploaded (a PNG in the binary, as an admin would upload it).
+pub async fn brand(
+    tx: &TenantTx,
+    admin: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    spaces_tenants::credentials::logo::set(
+        tx,
+        admin,
+        include_bytes!("ocapiat-logo.png").to_vec(),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Runs the due jobs (Nora's completion among them) and names her certificate.
 pub async fn issue_and_describe(
     state: &AppState,

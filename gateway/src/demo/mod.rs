@@ -209,6 +209,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Option<String>> {
     let credential = lrs::seed(&tx, &admin).await?;
     let links = &state.deps.links;
     let home = links.origin(&links.slug_host("ocapiat"));
+    // The campus's logo, on its issuer profile and certificates, before Nora's is signed.
+    certificates::brand(&tx, &admin, now).await?;
     lrs::history(&tx, &admin, &home, &learners, now).await?;
     tx.commit().await?;
     lines.push(format!(
