@@ -485,6 +485,15 @@ async fn a_completed_pathway_gets_its_microcredential() {
         fixtures::enrol(app, c, &c.admin_token, &e, &s.lea).await;
         editions.push((e, iri));
     }
+    // The second edition's certificates last 24 months: so does the pathway's.
+    ok(&app
+        .gql(
+            Some(&c.slug),
+            Some(&c.admin_token),
+            "mutation($e: ID!) { setCertificateValidity(editionId: $e, months: 24) { id } }",
+            json!({ "e": editions[1].0 }),
+        )
+        .await);
     let ids: Vec<&str> = editions.iter().map(|(e, _)| e.as_str()).collect();
     let pathway = fixtures::pathway(app, c, "Responsable qualité", &ids).await;
     let v = app
@@ -521,6 +530,15 @@ async fn a_completed_pathway_gets_its_microcredential() {
         "Completed every required edition:\n- Qualité 1\n- Qualité 2"
     );
     assert_eq!(p["credentialSubject"]["identityVerified"], true);
+    let months = |from: &Value, to: &Value| {
+        let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        (parse(to) - parse(from)).num_days() / 30
+    };
+    assert_eq!(
+        months(&p["credentialSubject"]["activityEndDate"], &p["validUntil"]),
+        24,
+        "{p}"
+    );
     // A replayed completion does not make a second pathway credential.
     s.complete().await;
     s.run_jobs().await;
@@ -623,4 +641,62 @@ pub async fn seed(app: &TestApp, op: &str, c: &fixtures::Campus) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// The LMS's identity check stands only while a statement that reported it stands: voided
+/// before completion, the certificate says the identity was not verified.
+#[tokio::test]
+async fn a_voided_identity_report_is_taken_back() {
+    let s = setup(TestApp::start_with(Backend::Sqlite, quiet).await).await;
+    let (m1, m2) = (
+        "https://lms.example.org/xapi/v1",
+        "https://lms.example.org/xapi/v2",
+    );
+    ok(&s
+        .app
+        .gql(
+            Some(&s.campus.slug),
+            Some(&s.campus.admin_token),
+            "mutation($id: ID!, $i: SetEditionModulesInput!) { setEditionModules(id: $id, input: $i) { id } }",
+            json!({ "id": s.edition, "i": { "modules": [
+                { "title": "Lesson", "required": true, "activityIri": m1 },
+                { "title": "Exam", "required": true, "activityIri": m2 }
+            ], "acknowledgeProgressImpact": true } }),
+        )
+        .await);
+    let post = |body: Value| {
+        let lrs = &s.lrs;
+        async move {
+            let r = lrs
+                .request(Method::POST, "statements")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Vec<String>>().await.unwrap().remove(0)
+        }
+    };
+    let actor = json!({ "mbox": format!("mailto:{}", s.email) });
+    let completed = |iri: &str, verified: bool| {
+        let mut st = json!({ "actor": actor, "verb": { "id": "http://adlnet.gov/expapi/verbs/completed" }, "object": { "id": iri } });
+        if verified {
+            st["context"] = json!({ "extensions": { "urn:spaces:xapi:identity-verified": true } });
+        }
+        st
+    };
+    let reported = post(completed(m1, true)).await;
+    post(
+        json!({ "actor": actor, "verb": { "id": "http://adlnet.gov/expapi/verbs/voided" },
+        "object": { "objectType": "StatementRef", "id": reported } }),
+    )
+    .await;
+    post(completed(m1, false)).await;
+    post(completed(m2, false)).await;
+    s.run_jobs().await;
+    let mine = s.mine().await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let p = decode(mine[0]["jwt"].as_str().unwrap().split('.').nth(1).unwrap());
+    assert_eq!(p["credentialSubject"]["identityVerified"], false, "{p}");
+    s.app.stop().await;
 }

@@ -303,7 +303,16 @@ async fn pathways_completed(
             edition: None,
             pathway: Some(pathway),
         };
-        signed.extend(sign(tx, urls, origin, &a, learner, None, now).await?);
+        // As long as its shortest-lived edition's certificate, when any edition sets one.
+        let months = tx
+            .select::<edition::Entity>()
+            .filter(edition::Column::Id.is_in(p.editions.iter().map(|e| e.uuid())))
+            .all()
+            .await?
+            .into_iter()
+            .filter_map(|m| m.credential_valid_months)
+            .min();
+        signed.extend(sign(tx, urls, origin, &a, learner, months, now).await?);
     }
     Ok(signed)
 }

@@ -103,14 +103,7 @@ fn about(s: &Value) -> Option<About> {
             .and_then(Value::as_str)
             .and_then(|r| Uuid::parse_str(r).ok()),
         fact: Fact::of(s),
-        identity_verified: ["/context/extensions", "/result/extensions"]
-            .iter()
-            .any(|at| {
-                s.pointer(at)
-                    .and_then(|x| x.get(IDENTITY_VERIFIED_EXTENSION))
-                    .and_then(Value::as_bool)
-                    == Some(true)
-            }),
+        identity_verified: super::identity::reported(s),
     })
 }
 
@@ -299,7 +292,7 @@ pub(crate) async fn apply(
             if e.status == "active" {
                 facts.entry((e.id, m.id)).or_default().merge(a.fact);
                 // An assessment is a required module; an optional one proves nothing here.
-                if a.identity_verified && m.required && (a.fact.passed || a.fact.completed) {
+                if a.identity_verified && m.required {
                     verified.insert(e.id);
                 }
             }
@@ -317,13 +310,16 @@ pub(crate) async fn apply(
     }
 
     let mut refold: BTreeMap<(Uuid, Uuid), Vec<String>> = BTreeMap::new();
+    let mut unverify: BTreeMap<Uuid, (Uuid, Vec<String>)> = BTreeMap::new();
     for a in &gone {
         for (e, m) in targets(&w, a) {
             if e.status == "active" {
                 let person = w.people.get(&lookup_key(&a.ifi));
-                refold
-                    .entry((e.id, m.id))
-                    .or_insert_with(|| person.map(person_keys).unwrap_or_default());
+                let keys = person.map(person_keys).unwrap_or_default();
+                if a.identity_verified && m.required {
+                    unverify.insert(e.id, (e.edition_id, keys.clone()));
+                }
+                refold.entry((e.id, m.id)).or_insert(keys);
             } else {
                 event(
                     tx,
@@ -338,6 +334,10 @@ pub(crate) async fn apply(
                 .await?;
             }
         }
+    }
+
+    for (e, (edition, keys)) in &unverify {
+        super::identity::recheck(tx, *e, *edition, keys).await?;
     }
 
     let modules: HashMap<Uuid, &module::Model> =

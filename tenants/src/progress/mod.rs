@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod derive;
 pub mod documents;
 pub(crate) mod entity;
+mod identity;
 pub mod query;
 pub mod record;
 pub mod reevaluate;
