@@ -264,12 +264,7 @@ async fn credential(
 
 /// The payload of a stored VC-JWT (it was signed here, so it decodes).
 pub(crate) fn payload(c: &Certificate) -> Option<Value> {
-    use base64::Engine as _;
-    let p = c.jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(p)
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
+    spaces_tenants::credentials::signing::payload_of(&c.jwt).ok()
 }
 
 async fn verify_stored(

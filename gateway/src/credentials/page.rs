@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use minijinja::{Environment, context};
 use spaces_tenants::credentials::document::Urls;
 use spaces_tenants::credentials::verify::{Failure, Verdict};
@@ -160,21 +160,11 @@ pub fn render(
             )
         }
     };
-    let mut r = (status, html).into_response();
-    let h = r.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-        (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    r
+    // Its only image is the space's own logo, on the same host.
+    crate::pages::html_page(
+        status,
+        html,
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    )
 }

@@ -194,6 +194,16 @@ fn render(space: &Space, page: Page, status: StatusCode, v: View<'_>) -> Respons
 
 /// Every page: never cached, never sent as a referrer, never framed, no script.
 fn html_response(status: StatusCode, html: String) -> Response {
+    html_page(
+        status,
+        html,
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+}
+
+/// A server-rendered page with the headers every page carries and its own `csp`.
+pub(crate) fn html_page(status: StatusCode, html: String, csp: &'static str) -> Response {
     let mut r = (status, html).into_response();
     let h = r.headers_mut();
     for (name, value) in [
@@ -202,11 +212,7 @@ fn html_response(status: StatusCode, html: String) -> Response {
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https:; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, csp),
     ] {
         h.insert(name, HeaderValue::from_static(value));
     }

@@ -124,6 +124,11 @@ impl PublicKey {
     }
 }
 
+/// The payload of a VC-JWT, unchecked: for showing a credential this space signed and stored.
+pub fn payload_of(jwt: &str) -> std::result::Result<Value, Refused> {
+    parts(jwt).map(|(_, _, payload, ..)| payload)
+}
+
 /// The `kid` a VC-JWT names (to find its key before checking it).
 pub fn kid_of(jwt: &str) -> std::result::Result<String, Refused> {
     parts(jwt).map(|(_, kid, ..)| kid)

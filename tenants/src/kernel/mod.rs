@@ -1,6 +1,7 @@
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod helvetica;
 pub mod ids;
 pub mod page;
 pub mod principal;
